@@ -1,0 +1,15 @@
+# One image for every process of the desk; docker-compose.yml picks the command per service.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+
+COPY . .
+RUN useradd --create-home desk && mkdir -p /app/var && chown desk /app/var
+USER desk
+
+EXPOSE 8000 15100 15101 15102 15103
+CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "desk.asgi:application"]

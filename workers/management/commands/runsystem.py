@@ -1,0 +1,69 @@
+"""`manage.py runsystem`: the whole desk under one supervisor (the README's first command)."""
+
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from trading.config import ConfigError, load_config
+from trading.config_summary import summary_lines
+from trading.log_format import get_logger
+from workers.supervisor import EmbeddedRedis, ProcessSpec, Supervisor, manage_py_argv
+
+log = get_logger("SYSTEM")
+
+
+class Command(BaseCommand):
+    help = "Start every process of the desk (Redis if REDIS_URL is unset, exchange, web)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--config", help="system configuration (TOML)")
+        parser.add_argument("--profile", help="configuration profile (default, paper, ...)")
+        parser.add_argument("--web-port", type=int, default=8000)
+        parser.add_argument("--no-web", action="store_true", help="do not start the web server")
+
+    def handle(self, *args, **options):
+        try:
+            config = load_config(options["config"], options["profile"])
+        except ConfigError as exc:
+            raise CommandError(f"bad configuration: {exc}") from None
+        for line in summary_lines(config):
+            log.info(line)
+        config_args = ["--config", config.source, "--profile", config.profile]
+
+        redis = None
+        base_env = {"DESK_VAR_DIR": str(settings.VAR_DIR)}
+        if not os.environ.get("REDIS_URL"):
+            redis = EmbeddedRedis(settings.VAR_DIR)
+            try:
+                redis.start()
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from None
+            base_env["REDIS_URL"] = redis.url
+
+        specs = [ProcessSpec("exchange", manage_py_argv("runexchange", *config_args))]
+        if not options["no_web"]:
+            port = str(options["web_port"])
+            specs.append(
+                ProcessSpec(
+                    "web",
+                    [
+                        sys.executable,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        port,
+                        "desk.asgi:application",
+                    ],
+                )
+            )
+            log.info("web on http://127.0.0.1:%s/ (admin at /admin/)", port)
+        try:
+            Supervisor(specs, base_env).run()
+        finally:
+            if redis is not None:
+                redis.stop()
+        log.info("all processes stopped")
