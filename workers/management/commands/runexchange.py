@@ -1,0 +1,84 @@
+"""`manage.py runexchange`: the exchange simulator as its own process."""
+
+import asyncio
+import dataclasses
+import signal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from trading.config import ConfigError, load_config
+from trading.config_summary import summary_lines
+from trading.exchange.server import ExchangeServer
+from trading.log_format import get_logger
+
+log = get_logger("EXCH")
+
+
+class Command(BaseCommand):
+    help = "Run the exchange simulator: OUCH 4.2 order entry, ITCH 5.0 feed, snapshot, metrics."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--config", help="system configuration (TOML)")
+        parser.add_argument("--profile", help="configuration profile")
+        parser.add_argument("--host", help="address to bind (default from the config: 127.0.0.1)")
+        parser.add_argument("--order-port", type=int, help="OUCH port (0: any free port)")
+        parser.add_argument("--feed-port", type=int, help="ITCH port (0: any free port)")
+        parser.add_argument("--snapshot-port", type=int, help="snapshot port (0: any free port)")
+        parser.add_argument("--metrics-port", type=int, help="metrics port (0: any free port)")
+        parser.add_argument("--seed", type=int, help="seed of the synthetic flow")
+        parser.add_argument("--replay", metavar="LOBSTER_MESSAGE_FILE", help="replay a LOBSTER day")
+        parser.add_argument(
+            "--speed", type=float, default=1.0, help="replay speed (1 = real time, 0 = flat out)"
+        )
+
+    def handle(self, *args, **options):
+        try:
+            config = load_config(options["config"], options["profile"])
+        except ConfigError as exc:
+            raise CommandError(f"bad configuration: {exc}") from None
+        if options["seed"] is not None:
+            if options["seed"] < 0:
+                raise CommandError("--seed must be >= 0")
+            config = dataclasses.replace(
+                config, exchange=dataclasses.replace(config.exchange, seed=options["seed"])
+            )
+        if options["speed"] < 0:
+            raise CommandError("--speed must be >= 0")
+        replay = None
+        if options["replay"]:
+            from trading.exchange.replay_source import ReplayLoadError, load_replay
+
+            try:
+                replay = load_replay(options["replay"], config.exchange.tick_size)
+            except ReplayLoadError as exc:
+                raise CommandError(str(exc)) from None
+        for line in summary_lines(config):
+            log.info(line)
+        try:
+            import uvloop
+
+            runner = uvloop.run
+        except ImportError:  # pragma: no cover - uvloop is in the lock file
+            runner = asyncio.run
+        runner(self._serve(config, replay, options))
+
+    async def _serve(self, config, replay, options):
+        server = ExchangeServer(config, replay=replay, replay_speed=options["speed"])
+        try:
+            await server.start(
+                host=options["host"],
+                order_port=options["order_port"],
+                feed_port=options["feed_port"],
+                snapshot_port=options["snapshot_port"],
+                metrics_port=options["metrics_port"],
+            )
+        except OSError as exc:
+            raise CommandError(f"cannot listen: {exc}") from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("exchange ready (Ctrl-C to stop)")
+        await stop.wait()
+        log.info("stopping")
+        await server.stop()
