@@ -277,7 +277,8 @@ def _validate_messages(
         (~np.isin(raw_kind, _KINDS), "type must be 1..7"),
         ((raw_dir != BUY) & (raw_dir != SELL), "direction must be 1 or -1"),
         (msgs["size"] < 0, "size must be >= 0"),
-        (msgs["order_id"] < 0, "order id must be >= 0"),
+        # Crosses and halts carry no order; LOBSTER writes -1 or 0 there.
+        ((msgs["order_id"] < 0) & (raw_kind < CROSS), "order id must be >= 0"),
         (np.diff(msgs["ts_ns"], prepend=msgs["ts_ns"][:1]) < 0, "time goes backwards"),
     )
     for mask, reason in checks:

@@ -35,7 +35,8 @@ then retries. So a book that starts at $585 still accepts an order at $1 or at $
 from __future__ import annotations
 
 import operator
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -317,31 +318,47 @@ class SubmitResult:
     `fill_list`) to keep them.
     """
 
-    __slots__ = (
-        "ref",
-        "filled",
-        "resting",
-        "cancelled",
-        "stp_cancelled",
-        "n_fills",
-        "n_stp",
-        "_out",
-        "_book",
-        "_gen",
-    )
+    # The counts stay in the tuple the kernel returned, (status, filled, resting, cancelled,
+    # stp_cancelled, n_fills, n_stp): copying them into attributes would cost more than the
+    # whole rest of the Python side of a submit.
+    __slots__ = ("ref", "_r", "_out", "_book", "_gen")
 
-    def __init__(self, ref, filled, resting, cancelled, stp_cancelled, n_fills, n_stp, out,
-                 book=None, gen=0):
+    def __init__(self, ref: int, counts: tuple, out: np.ndarray, book=None, gen: int = 0):
         self.ref = ref
-        self.filled = filled
-        self.resting = resting
-        self.cancelled = cancelled
-        self.stp_cancelled = stp_cancelled
-        self.n_fills = n_fills
-        self.n_stp = n_stp
+        self._r = counts
         self._out = out
         self._book = book
         self._gen = gen
+
+    @property
+    def filled(self) -> int:
+        """Shares traded."""
+        return self._r[1]
+
+    @property
+    def resting(self) -> int:
+        """Shares left resting in the book."""
+        return self._r[2]
+
+    @property
+    def cancelled(self) -> int:
+        """Shares cancelled: IOC/market remainder and self-trade prevention."""
+        return self._r[3]
+
+    @property
+    def stp_cancelled(self) -> int:
+        """Shares of this order cancelled by self-trade prevention (part of `cancelled`)."""
+        return self._r[4]
+
+    @property
+    def n_fills(self) -> int:
+        """Number of fills."""
+        return self._r[5]
+
+    @property
+    def n_stp(self) -> int:
+        """Number of resting orders cancelled by self-trade prevention."""
+        return self._r[6]
 
     def _buffer(self) -> np.ndarray:
         if self._book is not None and self._book._gen != self._gen:
@@ -426,10 +443,7 @@ def _hdelete(ht, sc, ref):
         home = ((k * _HASH_MUL) >> shift) & mask
         # The entry at j can fill the hole at i only if its home slot is not in (i, j]
         # (cyclically); otherwise moving it would put it before its home and lose it.
-        if i <= j:
-            stays = i < home <= j
-        else:
-            stays = home > i or home <= j
+        stays = (i < home <= j) if i <= j else (home > i or home <= j)
         if not stays:
             ht[i, 0] = k
             ht[i, 1] = ht[j, 1]
@@ -666,8 +680,7 @@ def _submit(pool, lv, ht, sc, out, ref, side, price, qty, owner, ts, flags, stp_
             return _NEED_LEVELS, 0, 0, 0, 0, 0, 0
         if sc[_S_FREE] < 0:
             return _NEED_POOL, 0, 0, 0, 0, 0, 0
-    return _match_and_rest(pool, lv, ht, sc, out, ref, side, price, qty, owner, ts, flags,
-                           stp_mode)
+    return _match_and_rest(pool, lv, ht, sc, out, ref, side, price, qty, owner, ts, flags, stp_mode)
 
 
 @njit(cache=True)
@@ -703,8 +716,9 @@ def _amend(pool, lv, ht, sc, out, ref, new_ref, new_qty, new_price, ts, stp_mode
     # Removing first frees the row the new order will need and keeps the old order out of
     # its own way (it must not match or STP against itself).
     _remove(pool, lv, ht, sc, row)
-    return _match_and_rest(pool, lv, ht, sc, out, new_ref, side, new_price, new_qty, owner, ts,
-                           0, stp_mode)
+    return _match_and_rest(
+        pool, lv, ht, sc, out, new_ref, side, new_price, new_qty, owner, ts, 0, stp_mode
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -805,9 +819,10 @@ def _apply_events(pool, lv, ht, sc, events, start):
         ev = events[i]
         kind = ev.kind
         if kind == ADD:
-            st = _add(pool, lv, ht, sc, ev.ref, np.int64(ev.side), ev.price, ev.qty, ev.owner,
-                      ev.ts_ns)
-        elif kind == CANCEL or kind == EXECUTE:
+            st = _add(
+                pool, lv, ht, sc, ev.ref, np.int64(ev.side), ev.price, ev.qty, ev.owner, ev.ts_ns
+            )
+        elif kind in (CANCEL, EXECUTE):
             st = _take(pool, lv, ht, sc, ev.ref, ev.qty)[0]
         elif kind == DELETE:
             st = _delete(pool, lv, ht, sc, ev.ref)[0]
@@ -840,11 +855,25 @@ def _match_batch(pool, lv, ht, sc, out, orders, start, stp_mode, tot):
                 tot[5] += had
         else:
             if flags & FLAG_AMEND:
-                r = _amend(pool, lv, ht, sc, out, od.ref, od.ref, od.qty, od.price, od.ts_ns,
-                           stp_mode)
+                r = _amend(
+                    pool, lv, ht, sc, out, od.ref, od.ref, od.qty, od.price, od.ts_ns, stp_mode
+                )
             else:
-                r = _submit(pool, lv, ht, sc, out, od.ref, np.int64(od.side), od.price, od.qty,
-                            od.owner, od.ts_ns, flags & (FLAG_IOC | FLAG_MARKET), stp_mode)
+                r = _submit(
+                    pool,
+                    lv,
+                    ht,
+                    sc,
+                    out,
+                    od.ref,
+                    np.int64(od.side),
+                    od.price,
+                    od.qty,
+                    od.owner,
+                    od.ts_ns,
+                    flags & (FLAG_IOC | FLAG_MARKET),
+                    stp_mode,
+                )
             st = r[0]
             if st == _OK:
                 tot[1] += r[5]
@@ -952,6 +981,142 @@ def _snapshot(pool, lv, sc, dst):
 
 
 # ---------------------------------------------------------------------------------------------
+# The arena and the entry kernels called from Python
+# ---------------------------------------------------------------------------------------------
+#
+# Numba unboxes every array argument separately (about 0.1 us each), so the five state arrays
+# live in one (rows, 8) int64 arena and each entry kernel cuts its views out of it. Rows:
+#   [0, 4)                   scalars (32 int64)
+#   [4, 4 + cap)             order pool, one row per order
+#   [.., + cap)              fill / STP output
+#   [.., + n_levels)         levels, viewed as (2, n_levels, 4)
+#   [.., + cap // 2)         hash table, viewed as (2 * cap, 2)
+
+_SC_ROWS = _S_SIZE // 8
+
+
+def _alloc(cap: int, nlv: int) -> np.ndarray:
+    """A zeroed arena for `cap` orders and `nlv` levels per side (sizes recorded in it)."""
+    mem = np.zeros((_SC_ROWS + 2 * cap + nlv + cap // 2, 8), np.int64)
+    sc = mem[:_SC_ROWS].reshape(_S_SIZE)
+    sc[_S_CAP] = cap
+    sc[_S_NLV] = nlv
+    return mem
+
+
+def _np_views(mem: np.ndarray):
+    """(sc, pool, lv, ht, out) numpy views of an arena, as `_views` cuts them in kernels."""
+    sc = mem[:_SC_ROWS].reshape(_S_SIZE)
+    cap, nlv = int(sc[_S_CAP]), int(sc[_S_NLV])
+    p0 = _SC_ROWS
+    o0 = p0 + cap
+    l0 = o0 + cap
+    h0 = l0 + nlv
+    lv = mem[l0:h0].reshape((2, nlv, 4))
+    ht = mem[h0 : h0 + cap // 2].reshape((2 * cap, 2))
+    return sc, mem[p0:o0], lv, ht, mem[o0:l0]
+
+
+@njit(cache=True)
+def _views(mem):
+    """(sc, pool, lv, ht, out) views of an arena; see `_np_views`."""
+    sc = mem[:_SC_ROWS].reshape(_S_SIZE)
+    cap = sc[_S_CAP]
+    nlv = sc[_S_NLV]
+    p0 = _SC_ROWS
+    o0 = p0 + cap
+    l0 = o0 + cap
+    h0 = l0 + nlv
+    lv = mem[l0:h0].reshape((2, nlv, 4))
+    ht = mem[h0 : h0 + cap // 2].reshape((2 * cap, 2))
+    return sc, mem[p0:o0], lv, ht, mem[o0:l0]
+
+
+@njit(cache=True)
+def _k_submit(mem, ref, side, price, qty, owner, ts, flags, stp_mode):
+    sc, pool, lv, ht, out = _views(mem)
+    return _submit(pool, lv, ht, sc, out, ref, side, price, qty, owner, ts, flags, stp_mode)
+
+
+@njit(cache=True)
+def _k_amend(mem, ref, new_ref, new_qty, new_price, ts, stp_mode):
+    sc, pool, lv, ht, out = _views(mem)
+    return _amend(pool, lv, ht, sc, out, ref, new_ref, new_qty, new_price, ts, stp_mode)
+
+
+@njit(cache=True)
+def _k_add(mem, ref, side, price, qty, owner, ts):
+    sc, pool, lv, ht, _ = _views(mem)
+    return _add(pool, lv, ht, sc, ref, side, price, qty, owner, ts)
+
+
+@njit(cache=True)
+def _k_take(mem, ref, qty):
+    sc, pool, lv, ht, _ = _views(mem)
+    return _take(pool, lv, ht, sc, ref, qty)
+
+
+@njit(cache=True)
+def _k_delete(mem, ref):
+    sc, pool, lv, ht, _ = _views(mem)
+    return _delete(pool, lv, ht, sc, ref)
+
+
+@njit(cache=True)
+def _k_replace(mem, ref, new_ref, qty, price, ts):
+    sc, pool, lv, ht, _ = _views(mem)
+    return _replace(pool, lv, ht, sc, ref, new_ref, qty, price, ts)
+
+
+@njit(cache=True)
+def _k_apply_events(mem, events, start):
+    sc, pool, lv, ht, _ = _views(mem)
+    return _apply_events(pool, lv, ht, sc, events, start)
+
+
+@njit(cache=True)
+def _k_match_batch(mem, orders, start, stp_mode, tot):
+    sc, pool, lv, ht, out = _views(mem)
+    return _match_batch(pool, lv, ht, sc, out, orders, start, stp_mode, tot)
+
+
+@njit(cache=True)
+def _k_best(mem, s):
+    sc, _, lv, _, _ = _views(mem)
+    return _best(lv, sc, s)
+
+
+@njit(cache=True)
+def _k_depth(mem, s, n, dst):
+    sc, _, lv, _, _ = _views(mem)
+    return _depth(lv, sc, s, n, dst)
+
+
+@njit(cache=True)
+def _k_order(mem, ref):
+    sc, pool, _, ht, _ = _views(mem)
+    return _order(pool, ht, sc, ref)
+
+
+@njit(cache=True)
+def _k_queue_ahead(mem, ref):
+    sc, pool, _, ht, _ = _views(mem)
+    return _queue_ahead(pool, ht, sc, ref)
+
+
+@njit(cache=True)
+def _k_contains(mem, ref):
+    sc, _, _, ht, _ = _views(mem)
+    return _hfind(ht, sc, ref) >= 0
+
+
+@njit(cache=True)
+def _k_snapshot(mem, dst):
+    sc, pool, lv, _, _ = _views(mem)
+    return _snapshot(pool, lv, sc, dst)
+
+
+# ---------------------------------------------------------------------------------------------
 # Python wrapper
 # ---------------------------------------------------------------------------------------------
 
@@ -975,29 +1140,36 @@ class OrderBook:
     `base_price` optionally centres the initial level window (otherwise the first order does).
     """
 
-    def __init__(self, tick_size: int = 100, capacity: int = 1024, levels: int = 4096,
-                 base_price: int | None = None):
+    def __init__(
+        self,
+        tick_size: int = 100,
+        capacity: int = 1024,
+        levels: int = 4096,
+        base_price: int | None = None,
+    ):
         tick_size = _as_int("tick_size", tick_size)
         if tick_size <= 0:
             raise ValueError("tick_size must be positive")
         cap = _pow2_at_least(max(16, _as_int("capacity", capacity)))
         nlv = _pow2_at_least(max(64, _as_int("levels", levels)))
-        self._sc = np.zeros(_S_SIZE, np.int64)
-        self._sc[_S_TICK] = tick_size
-        self._sc[_S_BEST : _S_BEST + 2] = -1
-        self._sc[_S_FAR : _S_FAR + 2] = -1
-        self._lv = np.zeros((2, nlv, 4), np.int64)
-        self._sc[_S_NLV] = nlv
-        self._pool = np.zeros((0, _P_FIELDS), np.int64)
-        self._out = np.zeros((0, 8), np.int64)
-        self._ht = np.zeros((0, 2), np.int64)
-        self._sc[_S_FREE] = -1
+        mem = _alloc(0, nlv)
+        sc = _np_views(mem)[0]
+        sc[_S_TICK] = tick_size
+        sc[_S_BEST : _S_BEST + 2] = -1
+        sc[_S_FAR : _S_FAR + 2] = -1
+        sc[_S_FREE] = -1
+        self._bind(mem)
         self._grow_pool(cap)
         # Bumped on every change, so SubmitResult views can tell they went stale.
         self._gen = 0
-        self._tot = np.zeros(7, np.int64)
         if base_price is not None:
             self._recentre(_as_int("base_price", base_price))
+
+    def _bind(self, mem: np.ndarray) -> None:
+        """Adopt a (new) arena; the per-region views are for the Python side only (growth,
+        checks): kernels get the arena alone and cut their own views."""
+        self._mem = mem
+        self._sc, self._pool, self._lv, self._ht, self._out = _np_views(mem)
 
     # -- sizing -------------------------------------------------------------------------------
 
@@ -1019,24 +1191,25 @@ class OrderBook:
 
     def _grow_pool(self, new_cap: int | None = None) -> None:
         """Double the pool (and the hash table, kept at twice the pool so it stays <= 1/2 full)."""
-        old_cap = self._pool.shape[0]
+        old_sc, old_pool, old_lv, old_ht = self._sc, self._pool, self._lv, self._ht
+        old_cap = old_pool.shape[0]
         if new_cap is None:
             new_cap = old_cap * 2
-        pool = np.zeros((new_cap, _P_FIELDS), np.int64)
-        pool[:old_cap] = self._pool
+        mem = _alloc(new_cap, old_lv.shape[1])
+        sc, pool, lv, ht, _ = _np_views(mem)
+        sc[:] = old_sc
+        sc[_S_CAP] = new_cap
+        lv[:] = old_lv
+        pool[:old_cap] = old_pool
         # New rows join the free list in order, ahead of whatever is still free.
         pool[old_cap:, _P_NEXT] = np.arange(old_cap + 1, new_cap + 1)
-        pool[new_cap - 1, _P_NEXT] = self._sc[_S_FREE]
-        self._sc[_S_FREE] = old_cap
-        hcap = 2 * new_cap
-        ht = np.zeros((hcap, 2), np.int64)
-        self._sc[_S_HMASK] = hcap - 1
-        self._sc[_S_HSHIFT] = 64 - (hcap.bit_length() - 1)
-        _rehash(self._ht, ht, self._sc)
-        self._pool = pool
-        self._ht = ht
-        self._out = np.zeros((new_cap, 8), np.int64)
-        self._sc[_S_CAP] = new_cap
+        pool[new_cap - 1, _P_NEXT] = old_sc[_S_FREE]
+        sc[_S_FREE] = old_cap
+        hcap = ht.shape[0]
+        sc[_S_HMASK] = hcap - 1
+        sc[_S_HSHIFT] = 64 - (hcap.bit_length() - 1)
+        _rehash(old_ht, ht, sc)
+        self._bind(mem)
 
     def _recentre(self, price: int) -> None:
         """Move the window of an empty book so that `price` sits in its middle."""
@@ -1071,7 +1244,12 @@ class OrderBook:
                 f"price {price} is too far from the book's live prices (more than "
                 f"{_MAX_LEVELS} ticks of {tick} would be needed)"
             )
-        lv = np.zeros((2, nlv, 4), np.int64)
+        mem = _alloc(int(sc[_S_CAP]), nlv)
+        new_sc, pool, lv, ht, _ = _np_views(mem)
+        new_sc[:] = sc
+        new_sc[_S_NLV] = nlv
+        pool[:] = self._pool
+        ht[:] = self._ht
         off = base // tick - new_base_ticks
         # Only the live range is copied; anything outside it is empty by construction.
         a = lo - base // tick
@@ -1079,15 +1257,14 @@ class OrderBook:
         a_old, b_old = max(a, 0), min(b, old_nlv)
         if b_old > a_old:
             lv[:, a_old + off : b_old + off] = self._lv[:, a_old:b_old]
-        live = self._pool[:, _P_QTY] > 0
-        self._pool[live, _P_LVS] += 2 * off
+        live = pool[:, _P_QTY] > 0
+        pool[live, _P_LVS] += 2 * off
         for s in (0, 1):
-            if sc[_S_BEST + s] >= 0:
-                sc[_S_BEST + s] += off
-                sc[_S_FAR + s] += off
-        sc[_S_BASE] = new_base_ticks * tick
-        sc[_S_NLV] = nlv
-        self._lv = lv
+            if new_sc[_S_BEST + s] >= 0:
+                new_sc[_S_BEST + s] += off
+                new_sc[_S_FAR + s] += off
+        new_sc[_S_BASE] = new_base_ticks * tick
+        self._bind(mem)
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -1122,8 +1299,10 @@ class OrderBook:
         for name, v in values.items():
             v = _as_int(name, v)
             if not -_INT64_MAX - 1 <= v <= _INT64_MAX:
-                if name in ("ref", "old_ref", "new_ref"):
+                if name in ("ref", "new_ref"):
                     raise InvalidOrderRef(f"order ref {v} is not in 1 .. 2**63-1")
+                if name == "live_ref":
+                    raise UnknownOrderRef(f"no live order with ref {v}")
                 if name in ("price", "new_price"):
                     raise InvalidPrice(f"price {v} is out of range")
                 if name in ("qty", "new_qty"):
@@ -1136,9 +1315,19 @@ class OrderBook:
 
     # -- matching -----------------------------------------------------------------------------
 
-    def submit(self, ref: int, side: int, price: int, qty: int, owner: int = 0, ts_ns: int = 0,
-               *, ioc: bool = False, market: bool = False,
-               self_trade: str = "cancel_newest") -> SubmitResult:
+    def submit(
+        self,
+        ref: int,
+        side: int,
+        price: int,
+        qty: int,
+        owner: int = 0,
+        ts_ns: int = 0,
+        *,
+        ioc: bool = False,
+        market: bool = False,
+        self_trade: str = "cancel_newest",
+    ) -> SubmitResult:
         """Match a new order against the opposite side in price-time priority.
 
         Limit orders trade while the opposite best price is at or better than `price`; market
@@ -1156,27 +1345,39 @@ class OrderBook:
         stp = SELF_TRADE_MODES.get(self_trade)
         if stp is None:
             raise ValueError(f"self_trade must be one of {sorted(SELF_TRADE_MODES)}")
-        if (type(ref) is not int or type(side) is not int or type(price) is not int
-                or type(qty) is not int or type(owner) is not int or type(ts_ns) is not int):
+        if (
+            type(ref) is not int
+            or type(side) is not int
+            or type(price) is not int
+            or type(qty) is not int
+            or type(owner) is not int
+            or type(ts_ns) is not int
+        ):
             ref, side, price, qty, owner, ts_ns = self._check_ints(
-                ref=ref, side=side, price=price, qty=qty, owner=owner, ts_ns=ts_ns)
+                ref=ref, side=side, price=price, qty=qty, owner=owner, ts_ns=ts_ns
+            )
         flags = (FLAG_IOC if ioc else 0) | (FLAG_MARKET if market else 0)
         while True:
             try:
-                r = _submit(self._pool, self._lv, self._ht, self._sc, self._out, ref, side,
-                            price, qty, owner, ts_ns, flags, stp)
+                r = _k_submit(self._mem, ref, side, price, qty, owner, ts_ns, flags, stp)
             except OverflowError:
-                self._check_ints(ref=ref, side=side, price=price, qty=qty, owner=owner,
-                                 ts_ns=ts_ns)
+                self._check_ints(ref=ref, side=side, price=price, qty=qty, owner=owner, ts_ns=ts_ns)
                 raise
             if r[0] == _OK:
                 break
             self._fail(r[0], ref=ref, price=price, qty=qty, side=side)
         self._gen += 1
-        return SubmitResult(ref, r[1], r[2], r[3], r[4], r[5], r[6], self._out, self, self._gen)
+        return SubmitResult(ref, r, self._out, self, self._gen)
 
-    def amend(self, ref: int, new_qty: int, new_price: int, ts_ns: int = 0, *,
-              self_trade: str = "cancel_newest") -> SubmitResult:
+    def amend(
+        self,
+        ref: int,
+        new_qty: int,
+        new_price: int,
+        ts_ns: int = 0,
+        *,
+        self_trade: str = "cancel_newest",
+    ) -> SubmitResult:
         """Change a resting order's remaining quantity and/or price (NASDAQ cancel/replace).
 
         Same price and `new_qty` not above the remaining quantity: the order keeps its time
@@ -1188,8 +1389,16 @@ class OrderBook:
         """
         return self.amend_replace(ref, ref, new_qty, new_price, ts_ns, self_trade=self_trade)
 
-    def amend_replace(self, old_ref: int, new_ref: int, new_qty: int, new_price: int,
-                      ts_ns: int = 0, *, self_trade: str = "cancel_newest") -> SubmitResult:
+    def amend_replace(
+        self,
+        old_ref: int,
+        new_ref: int,
+        new_qty: int,
+        new_price: int,
+        ts_ns: int = 0,
+        *,
+        self_trade: str = "cancel_newest",
+    ) -> SubmitResult:
         """`amend` that also gives the order a new ref (OUCH Replace Order), same rules.
 
         Raises UnknownOrderRef, InvalidOrderRef, InvalidQuantity, InvalidPrice or
@@ -1198,32 +1407,62 @@ class OrderBook:
         stp = SELF_TRADE_MODES.get(self_trade)
         if stp is None:
             raise ValueError(f"self_trade must be one of {sorted(SELF_TRADE_MODES)}")
-        old_ref, new_ref, new_qty, new_price, ts_ns = self._check_ints(
-            old_ref=old_ref, new_ref=new_ref, new_qty=new_qty, new_price=new_price, ts_ns=ts_ns)
+        if (
+            type(old_ref) is not int
+            or type(new_ref) is not int
+            or type(new_qty) is not int
+            or type(new_price) is not int
+            or type(ts_ns) is not int
+        ):
+            old_ref, new_ref, new_qty, new_price, ts_ns = self._check_ints(
+                live_ref=old_ref, new_ref=new_ref, new_qty=new_qty, new_price=new_price, ts_ns=ts_ns
+            )
         while True:
-            r = _amend(self._pool, self._lv, self._ht, self._sc, self._out, old_ref, new_ref,
-                       new_qty, new_price, ts_ns, stp)
+            try:
+                r = _k_amend(self._mem, old_ref, new_ref, new_qty, new_price, ts_ns, stp)
+            except OverflowError:
+                self._check_ints(
+                    live_ref=old_ref,
+                    new_ref=new_ref,
+                    new_qty=new_qty,
+                    new_price=new_price,
+                    ts_ns=ts_ns,
+                )
+                raise
             if r[0] == _OK:
                 break
-            self._fail(r[0], ref=old_ref if r[0] == _ERR_UNKNOWN else new_ref, price=new_price,
-                       qty=new_qty)
+            self._fail(
+                r[0], ref=old_ref if r[0] == _ERR_UNKNOWN else new_ref, price=new_price, qty=new_qty
+            )
         self._gen += 1
-        return SubmitResult(new_ref, r[1], r[2], r[3], r[4], r[5], r[6], self._out, self,
-                            self._gen)
+        return SubmitResult(new_ref, r, self._out, self, self._gen)
 
     # -- reconstruction -----------------------------------------------------------------------
 
-    def add(self, ref: int, side: int, price: int, qty: int, owner: int = 0,
-            ts_ns: int = 0) -> None:
+    def add(
+        self, ref: int, side: int, price: int, qty: int, owner: int = 0, ts_ns: int = 0
+    ) -> None:
         """Append an order at the back of its level without matching (feed Add Order).
 
         Raises InvalidOrderRef, InvalidSide, InvalidQuantity, InvalidPrice or DuplicateOrderRef.
         """
-        ref, side, price, qty, owner, ts_ns = self._check_ints(
-            ref=ref, side=side, price=price, qty=qty, owner=owner, ts_ns=ts_ns)
+        if (
+            type(ref) is not int
+            or type(side) is not int
+            or type(price) is not int
+            or type(qty) is not int
+            or type(owner) is not int
+            or type(ts_ns) is not int
+        ):
+            ref, side, price, qty, owner, ts_ns = self._check_ints(
+                ref=ref, side=side, price=price, qty=qty, owner=owner, ts_ns=ts_ns
+            )
         while True:
-            st = _add(self._pool, self._lv, self._ht, self._sc, ref, side, price, qty, owner,
-                      ts_ns)
+            try:
+                st = _k_add(self._mem, ref, side, price, qty, owner, ts_ns)
+            except OverflowError:
+                self._check_ints(ref=ref, side=side, price=price, qty=qty, owner=owner, ts_ns=ts_ns)
+                raise
             if st == _OK:
                 break
             self._fail(st, ref=ref, price=price, qty=qty, side=side)
@@ -1245,8 +1484,13 @@ class OrderBook:
         return self._take(ref, qty)
 
     def _take(self, ref, qty) -> int:
-        ref, qty = self._check_ints(ref=ref, qty=qty)
-        st, left = _take(self._pool, self._lv, self._ht, self._sc, ref, qty)
+        if type(ref) is not int or type(qty) is not int:
+            ref, qty = self._check_ints(live_ref=ref, qty=qty)
+        try:
+            st, left = _k_take(self._mem, ref, qty)
+        except OverflowError:
+            self._check_ints(live_ref=ref, qty=qty)
+            raise
         if st != _OK:
             self._fail(st, ref=ref, qty=qty)
         self._gen += 1
@@ -1257,8 +1501,13 @@ class OrderBook:
 
         Raises UnknownOrderRef.
         """
-        (ref,) = self._check_ints(ref=ref)
-        st, had = _delete(self._pool, self._lv, self._ht, self._sc, ref)
+        if type(ref) is not int:
+            (ref,) = self._check_ints(live_ref=ref)
+        try:
+            st, had = _k_delete(self._mem, ref)
+        except OverflowError:
+            self._check_ints(live_ref=ref)
+            raise
         if st != _OK:
             self._fail(st, ref=ref)
         self._gen += 1
@@ -1271,11 +1520,24 @@ class OrderBook:
         Raises UnknownOrderRef, InvalidOrderRef, InvalidQuantity, InvalidPrice or
         DuplicateOrderRef, without changing the book.
         """
-        old_ref, new_ref, qty, price, ts_ns = self._check_ints(
-            old_ref=old_ref, new_ref=new_ref, qty=qty, price=price, ts_ns=ts_ns)
+        if (
+            type(old_ref) is not int
+            or type(new_ref) is not int
+            or type(qty) is not int
+            or type(price) is not int
+            or type(ts_ns) is not int
+        ):
+            old_ref, new_ref, qty, price, ts_ns = self._check_ints(
+                live_ref=old_ref, new_ref=new_ref, qty=qty, price=price, ts_ns=ts_ns
+            )
         while True:
-            st = _replace(self._pool, self._lv, self._ht, self._sc, old_ref, new_ref, qty,
-                          price, ts_ns)
+            try:
+                st = _k_replace(self._mem, old_ref, new_ref, qty, price, ts_ns)
+            except OverflowError:
+                self._check_ints(
+                    live_ref=old_ref, new_ref=new_ref, qty=qty, price=price, ts_ns=ts_ns
+                )
+                raise
             if st == _OK:
                 break
             self._fail(st, ref=old_ref if st == _ERR_UNKNOWN else new_ref, price=price, qty=qty)
@@ -1285,11 +1547,11 @@ class OrderBook:
 
     def best_bid(self) -> tuple[int, int]:
         """(price, total qty) of the best bid level, or (0, 0) when there is no bid."""
-        return _best(self._lv, self._sc, 0)
+        return _k_best(self._mem, 0)
 
     def best_ask(self) -> tuple[int, int]:
         """(price, total qty) of the best ask level, or (0, 0) when there is no ask."""
-        return _best(self._lv, self._sc, 1)
+        return _k_best(self._mem, 1)
 
     def depth(self, n: int) -> Depth:
         """The top `n` non-empty levels per side, best first (shorter if the side is thinner)."""
@@ -1297,23 +1559,24 @@ class OrderBook:
         n = min(n, len(self))
         bids = np.empty((n, 3), np.int64)
         asks = np.empty((n, 3), np.int64)
-        kb = _depth(self._lv, self._sc, 0, n, bids)
-        ka = _depth(self._lv, self._sc, 1, n, asks)
-        return Depth(bids[:kb, 0], bids[:kb, 1], bids[:kb, 2],
-                     asks[:ka, 0], asks[:ka, 1], asks[:ka, 2])
+        kb = _k_depth(self._mem, 0, n, bids)
+        ka = _k_depth(self._mem, 1, n, asks)
+        return Depth(
+            bids[:kb, 0], bids[:kb, 1], bids[:kb, 2], asks[:ka, 0], asks[:ka, 1], asks[:ka, 2]
+        )
 
     def order(self, ref: int) -> OrderInfo | None:
         """(side, price, remaining, owner) of a live order, or None."""
         ref = _as_int("ref", ref)
         if not 0 < ref <= _INT64_MAX:
             return None
-        found, side, price, qty, owner = _order(self._pool, self._ht, self._sc, ref)
+        found, side, price, qty, owner = _k_order(self._mem, ref)
         return OrderInfo(side, price, qty, owner) if found else None
 
     def queue_ahead(self, ref: int) -> int:
         """Shares queued in front of a live order at its price level. Raises UnknownOrderRef."""
         ref = _as_int("ref", ref)
-        ahead = _queue_ahead(self._pool, self._ht, self._sc, ref) if 0 < ref <= _INT64_MAX else -1
+        ahead = _k_queue_ahead(self._mem, ref) if 0 < ref <= _INT64_MAX else -1
         if ahead < 0:
             raise UnknownOrderRef(f"no live order with ref {ref}")
         return ahead
@@ -1325,7 +1588,7 @@ class OrderBook:
             return False
         if not 0 < ref <= _INT64_MAX:
             return False
-        return _hfind(self._ht, self._sc, ref) >= 0
+        return _k_contains(self._mem, ref)
 
     def __len__(self) -> int:
         return int(self._sc[_S_COUNT])
@@ -1334,7 +1597,7 @@ class OrderBook:
         """All live orders in priority order (bids best first, then asks best first; FIFO
         within a level) as an (n, 6) int64 array: ref, side, price, qty, owner, ts_ns."""
         dst = np.empty((len(self), 6), np.int64)
-        k = _snapshot(self._pool, self._lv, self._sc, dst)
+        k = _k_snapshot(self._mem, dst)
         return dst[:k]
 
     def __iter__(self) -> Iterator[RestingOrder]:
@@ -1413,8 +1676,10 @@ class OrderBook:
         return match_batch(self, orders, self_trade)
 
     def __repr__(self) -> str:
-        return (f"OrderBook(orders={len(self)}, best_bid={self.best_bid()}, "
-                f"best_ask={self.best_ask()}, tick_size={self.tick_size})")
+        return (
+            f"OrderBook(orders={len(self)}, best_bid={self.best_bid()}, "
+            f"best_ask={self.best_ask()}, tick_size={self.tick_size})"
+        )
 
 
 def apply_events(book: OrderBook, events: np.ndarray) -> int:
@@ -1432,7 +1697,7 @@ def apply_events(book: OrderBook, events: np.ndarray) -> int:
         raise ValueError("events must be one-dimensional")
     i, applied, n = 0, 0, len(events)
     while i < n:
-        i, st, a = _apply_events(book._pool, book._lv, book._ht, book._sc, events, i)
+        i, st, a = _k_apply_events(book._mem, events, i)
         applied += a
         if st == _NEED_POOL:
             book._grow_pool()
@@ -1446,8 +1711,9 @@ def apply_events(book: OrderBook, events: np.ndarray) -> int:
     return applied
 
 
-def match_batch(book: OrderBook, orders: np.ndarray,
-                self_trade: str = "cancel_newest") -> MatchTotals:
+def match_batch(
+    book: OrderBook, orders: np.ndarray, self_trade: str = "cancel_newest"
+) -> MatchTotals:
     """Run an array of ORDER_DTYPE instructions through the matcher in one compiled loop.
 
     Each row is a `submit` (flags FLAG_IOC / FLAG_MARKET as the keyword arguments), a delete of
@@ -1465,8 +1731,7 @@ def match_batch(book: OrderBook, orders: np.ndarray,
     tot = np.zeros(7, np.int64)
     i, n = 0, len(orders)
     while i < n:
-        i, st = _match_batch(book._pool, book._lv, book._ht, book._sc, book._out, orders, i,
-                             stp, tot)
+        i, st = _k_match_batch(book._mem, orders, i, stp, tot)
         if st == _NEED_POOL:
             book._grow_pool()
         elif st == _NEED_LEVELS:

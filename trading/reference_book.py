@@ -8,8 +8,8 @@ raises the same exception from both.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -69,11 +69,11 @@ class ReferenceBook:
             raise InvalidSide(side)
 
     def _check_qty(self, qty: int) -> None:
-        if qty <= 0:
+        if not 0 < qty <= _INT64_MAX:
             raise InvalidQuantity(qty)
 
     def _check_price(self, price: int) -> None:
-        if price <= 0 or price % self.tick_size:
+        if not 0 < price <= _INT64_MAX or price % self.tick_size:
             raise InvalidPrice(price)
 
     def _check_new(self, ref: int) -> None:
@@ -146,12 +146,22 @@ class ReferenceBook:
             out[i, :6] = f
         for i, c in enumerate(stp_cancels):
             out[i, 6:] = c
-        return SubmitResult(o.ref, filled, resting, cancelled, stp_cancelled, len(fills),
-                            len(stp_cancels), out)
+        counts = (0, filled, resting, cancelled, stp_cancelled, len(fills), len(stp_cancels))
+        return SubmitResult(o.ref, counts, out)
 
-    def submit(self, ref: int, side: int, price: int, qty: int, owner: int = 0, ts_ns: int = 0,
-               *, ioc: bool = False, market: bool = False,
-               self_trade: str = "cancel_newest") -> SubmitResult:
+    def submit(
+        self,
+        ref: int,
+        side: int,
+        price: int,
+        qty: int,
+        owner: int = 0,
+        ts_ns: int = 0,
+        *,
+        ioc: bool = False,
+        market: bool = False,
+        self_trade: str = "cancel_newest",
+    ) -> SubmitResult:
         """Match a new order, then rest (limit) or cancel (IOC, market) the remainder."""
         stp = _stp_mode(self_trade)
         self._check_ref(ref)
@@ -163,13 +173,28 @@ class ReferenceBook:
         o = _Order(ref, side, price, qty, owner, ts_ns)
         return self._match(o, not (ioc or market), market, stp)
 
-    def amend(self, ref: int, new_qty: int, new_price: int, ts_ns: int = 0, *,
-              self_trade: str = "cancel_newest") -> SubmitResult:
+    def amend(
+        self,
+        ref: int,
+        new_qty: int,
+        new_price: int,
+        ts_ns: int = 0,
+        *,
+        self_trade: str = "cancel_newest",
+    ) -> SubmitResult:
         """Same price and not bigger keeps priority; otherwise re-enter as a new limit order."""
         return self.amend_replace(ref, ref, new_qty, new_price, ts_ns, self_trade=self_trade)
 
-    def amend_replace(self, old_ref: int, new_ref: int, new_qty: int, new_price: int,
-                      ts_ns: int = 0, *, self_trade: str = "cancel_newest") -> SubmitResult:
+    def amend_replace(
+        self,
+        old_ref: int,
+        new_ref: int,
+        new_qty: int,
+        new_price: int,
+        ts_ns: int = 0,
+        *,
+        self_trade: str = "cancel_newest",
+    ) -> SubmitResult:
         """`amend` giving the order a new ref."""
         stp = _stp_mode(self_trade)
         o = self._live(old_ref)
@@ -189,15 +214,16 @@ class ReferenceBook:
                 del self._orders[old_ref]
                 o.ref = new_ref
                 self._orders[new_ref] = o
-            return SubmitResult(new_ref, 0, new_qty, 0, 0, 0, 0, np.zeros((0, 8), np.int64))
+            return SubmitResult(new_ref, (0, 0, new_qty, 0, 0, 0, 0), np.zeros((0, 8), np.int64))
         self._unlink(o)
         new = _Order(new_ref, o.side, new_price, new_qty, o.owner, ts_ns)
         return self._match(new, True, False, stp)
 
     # -- reconstruction -----------------------------------------------------------------------
 
-    def add(self, ref: int, side: int, price: int, qty: int, owner: int = 0,
-            ts_ns: int = 0) -> None:
+    def add(
+        self, ref: int, side: int, price: int, qty: int, owner: int = 0, ts_ns: int = 0
+    ) -> None:
         """Append at the back of the level, no matching."""
         self._check_ref(ref)
         self._check_side(side)

@@ -56,6 +56,7 @@ class TsharkCapture:
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr_lines: list[str] = []
         self._capturing = threading.Event()
+        self._reader: threading.Thread | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -75,7 +76,8 @@ class TsharkCapture:
         self._process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + self.start_timeout_s
         while not self._capturing.wait(0.05):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -102,6 +104,10 @@ class TsharkCapture:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)  # stderr hits EOF once tshark has exited
+        if process is not None and process.stderr is not None:
+            process.stderr.close()
         self._probe.close()
 
     @property

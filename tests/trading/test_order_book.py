@@ -133,11 +133,26 @@ def test_best_level_moves_to_the_next_price_when_emptied(book):
 
 def test_depth_lists_top_levels_best_first_with_order_counts(book):
     for i, (side, px, q) in enumerate(
-        [(BUY, P, 10), (BUY, P, 5), (BUY, P - C, 7), (BUY, P - 4 * C, 1),
-         (SELL, P + C, 3), (SELL, P + 2 * C, 4), (SELL, P + 2 * C, 6)], start=1):
+        [
+            (BUY, P, 10),
+            (BUY, P, 5),
+            (BUY, P - C, 7),
+            (BUY, P - 4 * C, 1),
+            (SELL, P + C, 3),
+            (SELL, P + 2 * C, 4),
+            (SELL, P + 2 * C, 6),
+        ],
+        start=1,
+    ):
         book.add(i, side, px, q)
-    assert depth_lists(book, 2) == [[P, P - C], [15, 7], [2, 1], [P + C, P + 2 * C], [3, 10],
-                                    [1, 2]]
+    assert depth_lists(book, 2) == [
+        [P, P - C],
+        [15, 7],
+        [2, 1],
+        [P + C, P + 2 * C],
+        [3, 10],
+        [1, 2],
+    ]
     assert depth_lists(book, 10)[0] == [P, P - C, P - 4 * C]
     assert depth_lists(book, 0) == [[], [], [], [], [], []]
 
@@ -266,7 +281,7 @@ def test_fast_book_result_views_go_stale_after_the_next_change():
     kept = r.fill_list()
     b.add(2, SELL, P, 10)
     with pytest.raises(StaleResultError):
-        r.fills
+        _ = r.fills
     assert kept[0].qty == 4 and r.filled == 4
 
 
@@ -409,6 +424,12 @@ def test_amend_replace_to_a_live_ref_is_a_duplicate(book):
         (lambda b: b.submit(0, BUY, P, 10), InvalidOrderRef),
         (lambda b: b.add(-3, BUY, P, 10), InvalidOrderRef),
         (lambda b: b.submit(2**63, BUY, P, 10), InvalidOrderRef),
+        (lambda b: b.submit(2, BUY, P, 2**64), InvalidQuantity),
+        (lambda b: b.add(2, BUY, 2**64, 10), InvalidPrice),
+        (lambda b: b.execute(2**64, 1), UnknownOrderRef),
+        (lambda b: b.delete(-(2**64)), UnknownOrderRef),
+        (lambda b: b.cancel(1, 2**70), InvalidQuantity),
+        (lambda b: b.amend_replace(1, 2**63, 5, P), InvalidOrderRef),
     ],
 )
 def test_rejects_raise_a_specific_error_and_leave_the_book_unchanged(book, call, error):
@@ -515,13 +536,18 @@ def test_a_price_beyond_the_maximum_window_is_refused():
 # ---------------------------------------------------------------------------------------------
 
 MID = st.integers(-2, 12).map(lambda k: 10_000 + k * C)
-PRICES = st.one_of(MID, MID, MID, MID, MID, MID, st.sampled_from([1, 0, -C, 10_000 + 1]))
-FAR = st.sampled_from([C, 1_000_000 * C])  # $0.01 and $10,000: exercise window re-basing
-SUBMIT_PRICES = st.one_of(PRICES, PRICES, PRICES, PRICES, PRICES, FAR)
-QTY = st.one_of(st.integers(1, 60), st.integers(1, 60), st.integers(1, 60), st.just(0))
+BAD_PRICES = st.sampled_from([1, 0, -C, 10_000 + 1])  # off the grid or not positive
+PRICES = st.sampled_from(["mid"] * 9 + ["bad"]).flatmap(lambda k: MID if k == "mid" else BAD_PRICES)
+FAR = st.sampled_from([C, 50_000 * C])  # $0.01 and $500: exercise window re-basing
+SUBMIT_PRICES = st.sampled_from(["near"] * 9 + ["far"]).flatmap(
+    lambda k: PRICES if k == "near" else FAR
+)
+QTY = st.integers(0, 60)
 OWNERS = st.integers(0, 3)
 STP = st.sampled_from(["cancel_newest", "cancel_oldest", "cancel_both", "none"])
 SIDES = st.sampled_from([BUY, SELL] * 6 + [0])
+IOC = st.sampled_from([False] * 4 + [True])
+MARKET = st.sampled_from([False] * 9 + [True])
 
 # Ops name orders and quantities symbolically, resolved against the reference book just before
 # each step: ("fresh",) is an unused ref, ("live", k) the k-th live order (modulo their count),
@@ -529,8 +555,12 @@ SIDES = st.sampled_from([BUY, SELL] * 6 + [0])
 # mostly hit live orders and the edge cases (one share less, all of it, same price) come up often.
 # Plain integers are fixed refs, which may be unknown or duplicates.
 FIXED_REF = st.integers(1, 12)
-NEW_REF = st.one_of(st.just(("fresh",)), st.just(("fresh",)), st.just(("fresh",)), FIXED_REF)
-LIVE_REF = st.one_of(*[st.integers(0, 40).map(lambda k: ("live", k))] * 4, FIXED_REF)
+NEW_REF = st.sampled_from(["fresh"] * 9 + ["fixed"]).flatmap(
+    lambda k: st.just(("fresh",)) if k == "fresh" else FIXED_REF
+)
+LIVE_REF = st.sampled_from(["live"] * 9 + ["fixed"]).flatmap(
+    lambda k: st.integers(0, 40).map(lambda i: ("live", i)) if k == "live" else FIXED_REF
+)
 REL_QTY = st.one_of(
     QTY.map(lambda q: ("abs", q)),
     st.sampled_from([-3, -1, -1, 0, 1, 2]).map(lambda d: ("rel_qty", d)),
@@ -543,7 +573,7 @@ REL_PRICE = st.one_of(
 )
 
 _OP_ARGS = {
-    "submit": (NEW_REF, SIDES, SUBMIT_PRICES, QTY, OWNERS, st.booleans(), st.booleans(), STP),
+    "submit": (NEW_REF, SIDES, SUBMIT_PRICES, QTY, OWNERS, IOC, MARKET, STP),
     "amend": (LIVE_REF, REL_QTY, REL_PRICE, STP),
     "amend_replace": (LIVE_REF, NEW_REF, REL_QTY, REL_PRICE, STP),
     "delete": (LIVE_REF,),
@@ -557,14 +587,24 @@ _OP_ARGS = {
 def _ops(weights):
     """Op tuples (name, *args) with names drawn in proportion to `weights`."""
     names = [name for name, w in weights.items() for _ in range(w)]
-    return st.sampled_from(names).flatmap(
-        lambda name: st.tuples(st.just(name), *_OP_ARGS[name]))
+    return st.sampled_from(names).flatmap(lambda name: st.tuples(st.just(name), *_OP_ARGS[name]))
 
 
-MATCH_OPS = _ops({"submit": 6, "amend": 3, "amend_replace": 1, "delete": 1, "cancel": 1,
-                  "execute": 1})
-FEED_OPS = _ops({"submit": 3, "add": 3, "replace": 2, "amend": 2, "amend_replace": 1,
-                 "delete": 1, "cancel": 1, "execute": 1})
+MATCH_OPS = _ops(
+    {"submit": 6, "amend": 3, "amend_replace": 1, "delete": 1, "cancel": 1, "execute": 1}
+)
+FEED_OPS = _ops(
+    {
+        "submit": 3,
+        "add": 3,
+        "replace": 2,
+        "amend": 2,
+        "amend_replace": 1,
+        "delete": 1,
+        "cancel": 1,
+        "execute": 1,
+    }
+)
 
 
 def _resolve(op, ref_book, fresh):
@@ -599,8 +639,9 @@ def _run(book, op, step):
     try:
         if name == "submit":
             ref, side, price, qty, owner, ioc, market, stp = args
-            r = book.submit(ref, side, price, qty, owner, step, ioc=ioc, market=market,
-                            self_trade=stp)
+            r = book.submit(
+                ref, side, price, qty, owner, step, ioc=ioc, market=market, self_trade=stp
+            )
         elif name == "amend":
             ref, qty, price, stp = args
             r = book.amend(ref, qty, price, step, self_trade=stp)
@@ -618,8 +659,7 @@ def _run(book, op, step):
     except OrderBookError as e:
         return type(e)
     assert r.filled + r.resting + r.cancelled == r.qty
-    return (r.ref, r.filled, r.resting, r.cancelled, r.stp_cancelled, r.fill_list(),
-            r.stp_list())
+    return (r.ref, r.filled, r.resting, r.cancelled, r.stp_cancelled, r.fill_list(), r.stp_list())
 
 
 def _same_state(fast, ref):
@@ -638,7 +678,7 @@ def _book_shares(book):
 @given(ops=st.lists(MATCH_OPS, min_size=10, max_size=80))
 def test_matching_ops_agree_with_the_reference_and_keep_the_invariants(ops):
     fast, ref = OrderBook(capacity=16, levels=64), ReferenceBook()
-    fresh = itertools.count(100)
+    fresh = itertools.count(1)
     entered = traded = removed = 0
     for step, op in enumerate(ops, start=1):
         op = _resolve(op, ref, fresh)
@@ -673,7 +713,7 @@ def test_matching_ops_agree_with_the_reference_and_keep_the_invariants(ops):
 @given(ops=st.lists(FEED_OPS, min_size=10, max_size=80))
 def test_feed_and_matching_ops_mixed_agree_with_the_reference(ops):
     fast, ref = OrderBook(capacity=16, levels=64), ReferenceBook()
-    fresh = itertools.count(100)
+    fresh = itertools.count(1)
     for step, op in enumerate(ops, start=1):
         op = _resolve(op, ref, fresh)
         assert _run(fast, op, step) == _run(ref, op, step), op
@@ -719,10 +759,12 @@ def _feed_events(n, seed):
                 next_ref += 1
         else:
             # Unknown refs (orders from before the feed started), a duplicate add, bad kind.
-            ev[i] = [(i, 10**12 + i, 0, 0, 1, 0, 0, DELETE),
-                     (i, 10**12 + i, 0, 0, 1, 0, 0, EXECUTE),
-                     (i, live[0], 0, 10_000 * C, 1, 0, BUY, ADD),
-                     (i, 1, 0, 0, 0, 0, 0, 9)][rng.integers(4)]
+            ev[i] = [
+                (i, 10**12 + i, 0, 0, 1, 0, 0, DELETE),
+                (i, 10**12 + i, 0, 0, 1, 0, 0, EXECUTE),
+                (i, live[0], 0, 10_000 * C, 1, 0, BUY, ADD),
+                (i, 1, 0, 0, 0, 0, 0, 9),
+            ][rng.integers(4)]
     return ev
 
 
@@ -808,8 +850,17 @@ def test_match_batch_gives_the_same_book_and_totals_as_submit_one_by_one():
                 if flags & FLAG_AMEND:
                     r = b.amend(ref_, qty, price, ts, self_trade="cancel_oldest")
                 else:
-                    r = b.submit(ref_, side, price, qty, owner, ts, ioc=bool(flags & FLAG_IOC),
-                                 market=bool(flags & FLAG_MARKET), self_trade="cancel_oldest")
+                    r = b.submit(
+                        ref_,
+                        side,
+                        price,
+                        qty,
+                        owner,
+                        ts,
+                        ioc=bool(flags & FLAG_IOC),
+                        market=bool(flags & FLAG_MARKET),
+                        self_trade="cancel_oldest",
+                    )
             except OrderBookError:
                 errors += 1
                 continue
@@ -818,8 +869,15 @@ def test_match_batch_gives_the_same_book_and_totals_as_submit_one_by_one():
             rested += r.resting
             cancelled += r.cancelled
             resting_cancelled += sum(q for _, q in r.stp_list())
-        assert tuple(totals) == (len(orders), fills, traded, rested, cancelled,
-                                 resting_cancelled, errors)
+        assert tuple(totals) == (
+            len(orders),
+            fills,
+            traded,
+            rested,
+            cancelled,
+            resting_cancelled,
+            errors,
+        )
     assert totals.fills > 1000 and totals.errors > 0
     assert fast.snapshot().tolist() == one.snapshot().tolist()
     assert list(fast) == list(ref)

@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from trading import lobster
-from trading.order_book import BOOK_EVENT_DTYPE, BUY, SELL, OrderBook
+from trading.order_book import BOOK_EVENT_DTYPE, BUY, SELL, OrderBook, OrderBookError
 from trading.protocols import itch
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "SYNTHETIC_REF_BASE",
     "EventKind",
     "LobsterReplay",
+    "ReplayError",
     "ReplayEvent",
     "book_events",
     "to_itch",
@@ -69,6 +70,10 @@ SYNTHETIC_REF_BASE = 1 << 40
 
 CLIENT_REF_BASE = 1 << 48
 """Suggested first ref for the exchange's own client orders in ``replay.book``."""
+
+
+class ReplayError(ValueError):
+    """A LOBSTER row the book refused (the message names the row); the replay is then spoiled."""
 
 
 class EventKind(IntEnum):
@@ -93,11 +98,12 @@ class ReplayEvent(NamedTuple):
 
     ``ref``: the order (for REPLACE the old one; 0 for TRADE/CROSS/TRADING_ACTION);
     ``new_ref``: REPLACE's new ref; ``side``: 1 buy / -1 sell of the order (TRADE: of the
-    hidden resting order); ``price``: the order's price (REPLACE: the new one), or the trade
-    price; ``shares``: added / cancelled / executed / traded shares, the new size for REPLACE
-    and the shares removed for DELETE; ``match_number``: EXECUTE, TRADE and CROSS;
-    ``synthetic``: made up by the replay rather than read from LOBSTER; ``lobster_row``: the
-    message row this event belongs to; ``code``: CROSS type ('O' or 'C') or trading state.
+    hidden resting order); ``price``: the order's price (REPLACE: the new one), the trade
+    price, or for TRADING_ACTION LOBSTER's code (-1 halt, 0 quote, 1 resume); ``shares``:
+    added / cancelled / executed / traded shares, the new size for REPLACE and the shares
+    removed for DELETE; ``match_number``: EXECUTE, TRADE and CROSS; ``synthetic``: made up by
+    the replay rather than read from LOBSTER; ``lobster_row``: the message row this event
+    belongs to; ``code``: CROSS type ('O', 'C' or 'H') or trading state ('H', 'Q', 'T').
     """
 
     ts_ns: int
@@ -111,6 +117,11 @@ class ReplayEvent(NamedTuple):
     synthetic: bool
     lobster_row: int
     code: str = ""
+
+    @property
+    def aggressor_side(self) -> int:
+        """For EXECUTE and TRADE, the side of the incoming order (the resting one's opposite)."""
+        return -self.side
 
 
 # Fields of a mirrored order (a list, for speed): side, price, shares left, LOBSTER id (0 for a
@@ -167,6 +178,7 @@ class LobsterReplay:
         self._alias: dict[int, int] = {}  # LOBSTER id -> published ref, when they differ
         self._synthetic: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
+        self._skipped: Counter[str] = Counter()
         # Per-row context, set by events_for.
         self._out: list[ReplayEvent] = []
         self._row = -1
@@ -207,6 +219,11 @@ class LobsterReplay:
         """Synthetic events published so far, by why they were needed."""
         return dict(self._reasons)
 
+    @property
+    def skipped_counts(self) -> dict[str, int]:
+        """LOBSTER rows that published nothing because they could not mean anything, by why."""
+        return dict(self._skipped)
+
     def published_ref(self, lobster_id: int) -> int | None:
         """The ref under which a live LOBSTER order is published, or None if not live."""
         ref = self._alias.get(lobster_id, lobster_id)
@@ -227,10 +244,14 @@ class LobsterReplay:
         out: list[ReplayEvent] = []
         self._out = out
         self._row, self._now = i, self._ts[i]
-        self._dispatch(i)
         row = self._orderbook[i].tolist()
-        if self._own_row() != row:
-            self._reconcile(row)
+        try:
+            self._dispatch(i)
+            if self._own_row() != row:
+                self._reconcile(row)
+        except OrderBookError as exc:
+            # E.g. a price off the book's tick grid; the replay cannot go on after this.
+            raise ReplayError(f"LOBSTER row {i}: {exc}") from exc
         self._next_row = i + 1
         return out
 
@@ -278,7 +299,7 @@ class LobsterReplay:
 
     def _on_add(self, oid: int, side: int, price: int, size: int) -> None:
         if size <= 0 or oid <= 0:
-            self._reasons["skipped_empty_add"] += 1
+            self._skipped["add without shares or id"] += 1
             return
         ref = self.published_ref(oid)
         if ref is not None:
@@ -288,7 +309,7 @@ class LobsterReplay:
 
     def _on_take(self, kind: int, oid: int, side: int, price: int, size: int) -> None:
         if size <= 0:
-            self._reasons["skipped_empty_take"] += 1
+            self._skipped["cancel/execution without shares"] += 1
             return
         ref = self._prepare(oid, side, price, size)
         if kind == lobster.CANCEL:

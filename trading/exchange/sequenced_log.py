@@ -8,7 +8,12 @@ messages reach it when its connection flushes, and a client that reads slowly si
 
 from __future__ import annotations
 
-from trading.protocols.soupbintcp import encode_sequenced_data
+import struct
+
+from trading.protocols.soupbintcp import PacketType
+
+_SEQUENCED_HEADER = struct.Struct(">HB")
+_SEQUENCED = int(PacketType.SEQUENCED_DATA)
 
 
 class SequencedLog:
@@ -22,7 +27,7 @@ class SequencedLog:
 
     def append(self, payload: bytes) -> int:
         """Add a message; returns its sequence number."""
-        framed = encode_sequenced_data(payload)
+        framed = _SEQUENCED_HEADER.pack(len(payload) + 1, _SEQUENCED) + payload
         self.frames.append(framed)
         self.bytes_total += len(framed)
         return len(self.frames)

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from trading.config import SystemConfig
 from trading.exchange.metrics_http import MetricsHttpServer
+from trading.exchange.replay_source import is_visible_execution
 from trading.exchange.sequenced_log import SequencedLog
 from trading.exchange.soup_server import SoupConnection, SoupServer, SoupSettings
 from trading.exchange.synthetic_flow import SyntheticFlow
@@ -116,9 +117,12 @@ class OrderEntryService:
             raise soup.MalformedPacket(f"OUCH: {exc}") from exc
         username = connection.username
         exchange = self.exchange
-        exchange.order_delay.submit(
-            lambda: exchange.venue.handle(username, message, exchange.clock())
-        )
+        if exchange.order_delay.delay_s:
+            exchange.order_delay.submit(
+                lambda: exchange.venue.handle(username, message, exchange.clock())
+            )
+        else:
+            exchange.venue.handle(username, message, exchange.clock())
 
     def on_close(self, connection: SoupConnection) -> None:
         pass
@@ -202,6 +206,8 @@ class ExchangeServer:
             books={replay.symbol: replay.book} if replay is not None else None,
             first_ref=replay.first_client_ref if replay is not None else 1,
         )
+        if replay is not None:
+            self.venue.on_house_fill = replay.note_execution
         self.flow: SyntheticFlow | None = None
         if replay is None and self.ex.flow.enabled:
             self.flow = SyntheticFlow(
@@ -251,7 +257,11 @@ class ExchangeServer:
 
     def _to_feed(self, message: Any) -> None:
         payload = message.encode()
-        self.feed_delay.submit(lambda: self._publish(payload))
+        if self.feed_delay.delay_s:
+            self.feed_delay.submit(lambda: self._publish(payload))
+        else:
+            self.feed_log.append(payload)
+            self.feed_server.schedule_flush()
 
     def _publish(self, payload: bytes) -> None:
         self.feed_log.append(payload)
@@ -357,7 +367,10 @@ class ExchangeServer:
                 await asyncio.sleep(0)  # let clients in between batches
             self.replay_clock_ns = ts_ns
             for event in replay.events_for(row):
-                self.venue._feed(replay.to_itch(event, locate))
+                if is_visible_execution(event):
+                    # Client orders queued ahead of the executed one would have traded first.
+                    self.venue.fill_clients_ahead(replay.symbol, event.ref, event.shares, ts_ns)
+                self.venue.publish(replay.to_itch(event, locate))
                 published += 1
             self.venue.expire(ts_ns)
         self.logger.info(

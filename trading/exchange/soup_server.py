@@ -25,6 +25,12 @@ from trading.config import Account
 from trading.exchange.sequenced_log import SequencedLog
 from trading.protocols import soupbintcp as soup
 
+# Plain ints: comparing against IntEnum members costs several times more per packet.
+_LOGIN_REQUEST = int(soup.PacketType.LOGIN_REQUEST)
+_UNSEQUENCED_DATA = int(soup.PacketType.UNSEQUENCED_DATA)
+_CLIENT_HEARTBEAT = int(soup.PacketType.CLIENT_HEARTBEAT)
+_LOGOUT_REQUEST = int(soup.PacketType.LOGOUT_REQUEST)
+
 AWAITING_LOGIN = 0
 ACTIVE = 1
 CLOSED = 2
@@ -100,10 +106,15 @@ class SoupConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.last_received = time.monotonic()
         try:
+            on_unsequenced = self.server.service.on_unsequenced
             for packet_type, payload in self.decoder.feed(data):
-                if self.state == CLOSED:
-                    return
-                self._dispatch(packet_type, payload)
+                if self.state != ACTIVE or packet_type != _UNSEQUENCED_DATA:
+                    if self.state == CLOSED:
+                        return
+                    self._dispatch(packet_type, payload)
+                else:
+                    self.messages_received += 1
+                    on_unsequenced(self, payload)
         except soup.ProtocolError as exc:
             self.server.logger.warning("%s %s: %s; disconnecting", self.server.name, self, exc)
             self.server.count("protocol_errors")
@@ -131,21 +142,21 @@ class SoupConnection(asyncio.Protocol):
 
     def _dispatch(self, packet_type: int, payload: bytes) -> None:
         if self.state == AWAITING_LOGIN:
-            if packet_type != soup.PacketType.LOGIN_REQUEST:
+            if packet_type != _LOGIN_REQUEST:
                 raise soup.MalformedPacket(
                     f"expected a Login Request first, got packet type {chr(packet_type)!r}"
                 )
             self._login(soup.parse_login_request(payload))
             return
         self.messages_received += 1
-        if packet_type == soup.PacketType.UNSEQUENCED_DATA:
+        if packet_type == _UNSEQUENCED_DATA:
             self.server.service.on_unsequenced(self, payload)
-        elif packet_type == soup.PacketType.CLIENT_HEARTBEAT:
+        elif packet_type == _CLIENT_HEARTBEAT:
             pass
-        elif packet_type == soup.PacketType.LOGOUT_REQUEST:
+        elif packet_type == _LOGOUT_REQUEST:
             self.server.logger.info("%s %s logged out", self.server.name, self)
             self.close()
-        elif packet_type == soup.PacketType.LOGIN_REQUEST:
+        elif packet_type == _LOGIN_REQUEST:
             raise soup.MalformedPacket("Login Request on a session already logged in")
         else:
             raise soup.MalformedPacket(

@@ -139,9 +139,14 @@ class Venue:
         self.agent_refs: dict[int, int] = {}  # agent order id -> ref
         self.expiries: list[tuple[int, int, int]] = []  # (due ns, ref, tif) heap
         self.next_ref = first_ref
+        # Match numbers for fills the venue makes outside the book's matcher (replay queue
+        # fills) come from their own range, so they never repeat a book's or a replay's.
+        self.match_number = 1 << 40
         self.counters = VenueCounters()
         self.on_agent_done: Callable[[str, int], None] = lambda symbol, agent_id: None
         self.on_agent_rested: Callable[[str, int, int, int], None] = lambda *args: None
+        # Called for every fill against a resting order that is not a client's (a replayed one).
+        self.on_house_fill: Callable[[int, int], None] | None = None
 
     # -- session-level events ---------------------------------------------------------------
 
@@ -411,6 +416,52 @@ class Venue:
             )
             self.on_agent_rested(action.symbol, action.agent_order_id, action.side, action.price)
 
+    def fill_clients_ahead(self, symbol: str, ref: int, shares: int, now_ns: int) -> int:
+        """A replayed execution of `shares` of resting order `ref`: client orders queued ahead
+        of it at its price would have met the incoming order first, so they fill first.
+
+        The replayed order still executes in full (the history is not rewritten), which is the
+        usual no-market-impact assumption of a replay. Returns the client shares filled.
+        """
+        state = self.symbols[symbol]
+        book = state.book
+        info = book.order(ref)
+        if info is None:
+            return 0
+        ahead_of_it = book.queue_ahead(ref)
+        queued = sorted(
+            (book.queue_ahead(order.ref), order.ref)
+            for order in self.client_orders.values()
+            if order.symbol == symbol and order.price == info.price and order.side == info.side
+        )
+        filled = 0
+        for position, client_ref in queued:
+            if position >= ahead_of_it or filled >= shares:
+                break
+            order = self.client_orders[client_ref]
+            qty = min(shares - filled, order.open_shares)
+            remaining = book.execute(client_ref, qty)
+            filled += qty
+            self.match_number += 1
+            self._feed(
+                itch.OrderExecuted(state.locate, 0, now_ns, client_ref, qty, self.match_number)
+            )
+            order.executed_shares += qty
+            order.open_shares = remaining
+            self.counters.executions += 1
+            self.counters.shares_traded += qty
+            self.to_client(
+                order.username,
+                ouch.Executed(now_ns, order.token, qty, info.price, "A", self.match_number),
+            )
+            if remaining == 0:
+                self._forget(order)
+        return filled
+
+    def publish(self, message: Any) -> None:
+        """Publish a market-data message that did not come from the venue's own matching."""
+        self._feed(message)
+
     # -- queries ------------------------------------------------------------------------------
 
     def quotes(self) -> dict[str, tuple[int, int]]:
@@ -648,8 +699,12 @@ class Venue:
                     )
                     if remaining == 0:
                         self._forget(maker)
-                elif remaining == 0:
-                    self._agent_gone(maker_ref)
+                else:
+                    if self.on_house_fill is not None:
+                        self.on_house_fill(maker_ref, qty)
+                    if remaining == 0:
+                        self._agent_gone(maker_ref)
+
     def _agent_gone(self, ref: int) -> None:
         entry = self.agent_orders.pop(ref, None)
         if entry is not None:

@@ -177,7 +177,7 @@ def decode(payload: bytes | bytearray | memoryview) -> Any:
         raise UnknownMessageType(f"unknown ITCH message type {bytes(payload[:1])!r}")
     if len(payload) != cls.SIZE:
         raise MessageLengthError(cls.MESSAGE_TYPE, cls.SIZE, len(payload))
-    return cls._make(cls.LAYOUT.unpack(payload))
+    return cls.decode(payload)
 
 
 def encode(msg: Any) -> bytes:
@@ -285,7 +285,7 @@ def _get(buf: np.ndarray, at: int, width: int) -> int:
     value = np.int64(0)
     for k in range(width):
         value = (value << 8) | np.int64(buf[at + k])
-    return value
+    return int(value)
 
 
 @njit(cache=True, inline="always")

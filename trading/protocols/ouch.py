@@ -65,7 +65,8 @@ class _Code(StrEnum):
 
     description: str
 
-    def __new__(cls, code: str, description: str) -> _Code:
+    # The default only exists so that type checkers accept lookups such as RejectReason("X").
+    def __new__(cls, code: str, description: str = "") -> _Code:
         member = str.__new__(cls, code)
         member._value_ = code
         member.description = description
@@ -322,7 +323,7 @@ def _dispatch(table: dict[int, Any], payload: bytes | bytearray | memoryview, si
         raise UnknownMessageType(f"unknown {side} OUCH message type {bytes(payload[:1])!r}")
     if len(payload) != cls.SIZE:
         raise MessageLengthError(cls.MESSAGE_TYPE, cls.SIZE, len(payload))
-    return cls._make(cls.LAYOUT.unpack(payload))
+    return cls.decode(payload)
 
 
 def decode_inbound(payload: bytes | bytearray | memoryview) -> Any:
@@ -350,7 +351,7 @@ def decode(payload: bytes | bytearray | memoryview) -> Any:
             raise UnknownMessageType(f"unknown OUCH message type {bytes(payload[:1])!r}")
         expected = " or ".join(str(s) for s in sorted(sizes))
         raise MessageLengthError(bytes(payload[:1]), expected, len(payload))
-    return cls._make(cls.LAYOUT.unpack(payload))
+    return cls.decode(payload)
 
 
 def encode(msg: Any) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,7 +119,7 @@ def test_parse_login_accepted_and_rejected() -> None:
         lambda: soup.encode_sequenced_data(b"x" * 65535),
     ],
 )
-def test_encoders_reject_values_that_do_not_fit(call) -> None:  # type: ignore[no-untyped-def]
+def test_encoders_reject_values_that_do_not_fit(call: Any) -> None:
     with pytest.raises(ValueError):
         call()
 
@@ -155,7 +157,7 @@ def test_decoder_two_chunks_split_at_every_byte(split: int) -> None:
 
 def test_decoder_one_byte_at_a_time() -> None:
     decoder = FrameDecoder()
-    packets = []
+    packets: list[tuple[int, bytes]] = []
     for i in range(len(STREAM)):
         packets.extend(decoder.feed(STREAM[i : i + 1]))
     assert packets == EXPECTED
@@ -229,7 +231,7 @@ def test_fixed_size_packets_with_the_wrong_length_are_malformed(packet: bytes) -
 
 def test_packets_before_garbage_are_still_delivered() -> None:
     decoder = FrameDecoder()
-    received = []
+    received: list[tuple[int, bytes]] = []
     with pytest.raises(ProtocolError):
         for packet in decoder.feed(STREAM + b"\x00\x01?"):
             received.append(packet)
@@ -271,7 +273,7 @@ def test_any_packets_any_chunking_round_trip(
     stream = b"".join(soup.frame(ptype, payload) for ptype, payload in packets)
     bounds = sorted({0, len(stream), *(c % (len(stream) + 1) for c in cuts)})
     decoder = FrameDecoder()
-    received = []
+    received: list[tuple[int, bytes]] = []
     for start, stop in zip(bounds, bounds[1:], strict=False):
         received.extend(decoder.feed(stream[start:stop]))
     assert received == [(int(ptype), payload) for ptype, payload in packets]
@@ -287,7 +289,9 @@ _alnum = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
     session=st.text("ABCDEFGHIJ0123456789", max_size=10),
     sequence=st.integers(0, 10**20 - 1),
 )
-def test_login_request_round_trip(username: str, password: str, session: str, sequence: int) -> None:
+def test_login_request_round_trip(
+    username: str, password: str, session: str, sequence: int
+) -> None:
     packet = soup.encode_login_request(username, password, session, sequence)
     assert len(packet) == 49
     [(ptype, payload)] = list(FrameDecoder().feed(packet))

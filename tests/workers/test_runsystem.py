@@ -1,0 +1,57 @@
+"""`manage.py runsystem`: the whole system under one supervisor, stopped cleanly by Ctrl-C."""
+
+import os
+import re
+import signal
+
+import pytest
+
+from tests.support.processes import LISTENING, ManagedProcess
+from trading.config import DEFAULT_CONFIG_PATH
+from trading.protocols.soup_client import SoupClient
+
+pytestmark = [pytest.mark.tcp, pytest.mark.slow]
+
+
+@pytest.fixture
+def ephemeral_config(tmp_path):
+    text = re.sub(
+        r"^(order_port|feed_port|snapshot_port|metrics_port) = \d+",
+        r"\1 = 0",
+        DEFAULT_CONFIG_PATH.read_text(),
+        flags=re.M,
+    )
+    path = tmp_path / "desk.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_supervisor_starts_redis_and_the_exchange_restarts_a_crash_and_stops_all(
+    tmp_path, ephemeral_config
+):
+    process = ManagedProcess(
+        "runsystem", "--config", str(ephemeral_config), "--no-web",
+        env={"DESK_VAR_DIR": str(tmp_path / "var")}, unset=("REDIS_URL",),
+    )  # fmt: skip
+    try:
+        process.wait_for(r"\[SYSTEM\] embedded Redis .* ready at unix://")
+        assert (tmp_path / "var" / "redis.sock").exists()
+        pid = int(process.wait_for(r"started exchange \(pid (\d+)\)").group(1))
+        order_port = int(process.wait_for(LISTENING.pattern).group(1))
+        with SoupClient("127.0.0.1", order_port) as client:
+            client.login("demo", "demo")
+        # A crash is noticed and the exchange comes back.
+        seen = len(process.lines)
+        os.kill(pid, signal.SIGKILL)
+        process.wait_for(r"exchange exited with code -9; restarting in 1 s", after=seen)
+        new_pid = int(process.wait_for(r"started exchange \(pid (\d+)\)", after=seen).group(1))
+        assert new_pid != pid
+        process.wait_for(LISTENING.pattern, after=seen)
+        assert process.stop(signal.SIGINT) == 0
+        process.wait_for(r"exchange stopped \(code 0\)")
+        process.wait_for(r"all processes stopped")
+        assert not (tmp_path / "var" / "redis.sock").exists()
+        with pytest.raises(ProcessLookupError):
+            os.kill(new_pid, 0)
+    finally:
+        process.kill()

@@ -1,0 +1,75 @@
+"""A LOBSTER day as the exchange's background flow (`runexchange --replay FILE`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trading import lobster
+from trading.exchange.lobster_replay import (
+    CLIENT_REF_BASE,
+    EventKind,
+    LobsterReplay,
+    ReplayEvent,
+    to_itch,
+)
+
+
+class ReplayLoadError(ValueError):
+    """The replay file cannot be used (missing, misnamed, malformed), with the reason."""
+
+
+class ReplaySource:
+    """What the exchange needs of a replay: the symbol, its book, and the rows in time order."""
+
+    def __init__(self, day: lobster.LobsterDay, tick_size: int) -> None:
+        self.day = day
+        self.symbol = day.info.ticker
+        self.replay = LobsterReplay.from_day(day, tick_size)
+        self.book = self.replay.book
+        self.first_client_ref = CLIENT_REF_BASE
+        self._timestamps = day.messages["ts_ns"].tolist()
+
+    def __len__(self) -> int:
+        return len(self._timestamps)
+
+    def timestamp(self, row: int) -> int:
+        """The row's time, nanoseconds since midnight."""
+        return int(self._timestamps[row])
+
+    def events_for(self, row: int) -> list[ReplayEvent]:
+        return self.replay.events_for(row)
+
+    def to_itch(self, event: ReplayEvent, locate: int) -> Any:
+        return to_itch(event, locate, self.symbol)
+
+    def note_execution(self, ref: int, shares: int) -> None:
+        """A client traded against one of the replay's orders."""
+        self.replay.note_execution(ref, shares)
+
+    def synthetic_summary(self) -> str:
+        counts = self.replay.synthetic_counts
+        total = sum(counts.values())
+        return f"{total:,}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+
+
+def is_visible_execution(event: ReplayEvent) -> bool:
+    """A LOBSTER execution of a displayed order (not one the replay made up)."""
+    return event.kind == EventKind.EXECUTE and not event.synthetic
+
+
+def load_replay(path: str | Path, tick_size: int) -> ReplaySource:
+    """Load a LOBSTER message file and its orderbook file for replay."""
+    try:
+        day = lobster.load_day(path)
+    except FileNotFoundError as exc:
+        raise ReplayLoadError(f"replay file not found: {exc.filename or path}") from None
+    except (lobster.LobsterFormatError, ValueError) as exc:
+        raise ReplayLoadError(f"cannot replay {path}: {exc}") from None
+    if not len(day.messages):
+        raise ReplayLoadError(f"cannot replay {path}: no messages")
+    if np.any(np.diff(day.messages["ts_ns"]) < 0):
+        raise ReplayLoadError(f"cannot replay {path}: times go backwards")
+    return ReplaySource(day, tick_size)
