@@ -9,9 +9,9 @@ One book serves two users:
 Units: prices are integers in 1e-4 dollars (5853300 = $585.33), quantities are integer shares,
 times are int64 nanoseconds. Sides are `BUY` (1) and `SELL` (-1).
 
-Layout. All state lives in a handful of int64 numpy arrays allocated up front, so that no Python
-object exists per order and the compiled kernels (``@numba.njit(cache=True)`` functions; a
-jitclass cannot be cached) can work on them directly:
+Layout. All state lives in int64 numpy arrays allocated up front, so that no Python object
+exists per order and the compiled kernels (``@numba.njit(cache=True)`` functions; a jitclass
+cannot be cached) can work on them directly:
 
 * the order pool ``(capacity, 8)``: one 64-byte row per order (ref, price, remaining qty, owner,
   timestamp, prev, next, level-and-side), free rows chained through ``next``;
@@ -23,9 +23,10 @@ jitclass cannot be cached) can work on them directly:
 * an output array ``(capacity, 8)`` that the matcher writes fills (and orders cancelled by
   self-trade prevention) into, instead of building Python objects per fill.
 
-Every numba call from Python costs about 0.1 us per array argument for unboxing, which is why the
-state is packed into five arrays and why replays and benchmarks go through the batch kernels
-(`apply_events`, `match_batch`) that run a whole stream in one compiled loop.
+Every numba call from Python costs about 0.1 us per array argument for unboxing, which is why
+these five arrays are regions of one arena array (a kernel call passes only that) and why replays
+and benchmarks go through the batch kernels (`apply_events`, `match_batch`) that run a whole
+stream in one compiled loop.
 
 Kernels never raise: they return a status code, and the `OrderBook` wrapper turns error codes
 into exceptions and the rare "grow" codes into a resize of the pool or of the level window,
@@ -404,6 +405,8 @@ class SubmitResult:
 @njit(cache=True)
 def _hfind(ht, sc, ref):
     """Pool row of `ref`, or -1."""
+    if ref == 0:
+        return -1  # 0 marks empty slots, so it must never be "found" in one
     mask = sc[_S_HMASK]
     i = ((ref * _HASH_MUL) >> sc[_S_HSHIFT]) & mask
     while True:

@@ -71,7 +71,13 @@ class TsharkCapture:
         """Start tshark and block until it demonstrably writes captured packets to the file."""
         capture_filter = f"tcp port {self.port} or udp port {self.probe_port}"
         command = [
-            str(TSHARK), "-i", self.interface, "-f", capture_filter, "-w", str(self.pcap_path),
+            str(TSHARK),
+            "-i",
+            self.interface,
+            "-f",
+            capture_filter,
+            "-w",
+            str(self.pcap_path),
         ]
         self._process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

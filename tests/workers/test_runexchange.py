@@ -25,8 +25,9 @@ def test_the_exchange_serves_orders_and_stops_cleanly_on_ctrl_c():
         with SoupClient("127.0.0.1", order_port) as client:
             client.login("demo", "demo", 1)
             client.send(
-                ouch.EnterOrder("CLI1", "B", 100, "AAPL", 1_000_000, 99999, "", "Y", "P", "N", 0,
-                                "N", " ").encode()  # fmt: skip
+                ouch.EnterOrder(
+                    "CLI1", "B", 100, "AAPL", 1_000_000, 99999, "", "Y", "P", "N", 0, "N", " "
+                ).encode()  # fmt: skip
             )
             messages = [ouch.decode_outbound(client.receive_sequenced()) for _ in range(2)]
             assert isinstance(messages[1], ouch.Accepted)

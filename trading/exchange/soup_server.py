@@ -17,6 +17,7 @@ import asyncio
 import logging
 import socket
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,6 +40,7 @@ FLUSH_CHUNK_BYTES = 256 * 1024
 # SoupBinTCP packets from a client are small (the largest is a 47-byte login); anything near
 # the 16-bit maximum is garbage or an attack, refused before it is buffered.
 MAX_CLIENT_PACKET = 1024
+CLOSE_GRACE_S = 2.0
 
 
 class SoupService(Protocol):
@@ -92,7 +94,9 @@ class SoupConnection(asyncio.Protocol):
     # asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        stream = typing.cast(asyncio.Transport, transport)
+        self.transport = stream
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -100,7 +104,7 @@ class SoupConnection(asyncio.Protocol):
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         # Small high-water mark: a client that does not read is noticed early, and the rest
         # of its stream waits in the sequenced log instead of in a socket buffer.
-        transport.set_write_buffer_limits(high=512 * 1024, low=128 * 1024)
+        stream.set_write_buffer_limits(high=512 * 1024, low=128 * 1024)
         self.server.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -258,9 +262,13 @@ class SoupConnection(asyncio.Protocol):
             self._write(soup.encode_debug(debug[:200]))
         was_active = self.state == ACTIVE
         self.state = CLOSED
+        self.server.connections.discard(self)
         if was_active:
             self.server.service.on_close(self)
-        self.transport.close()
+        transport = self.transport
+        transport.close()
+        # A client that does not read would hold a closing connection open for ever.
+        asyncio.get_running_loop().call_later(CLOSE_GRACE_S, transport.abort)
 
     def __str__(self) -> str:
         who = f"{self.username}@" if self.username else ""

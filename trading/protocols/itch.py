@@ -42,29 +42,42 @@ from trading.protocols.soupbintcp import (
 # Every ITCH 5.0 message starts with these three fields, right after the type byte.
 _HEADER = [uint("stock_locate", 2), uint("tracking_number", 2), uint("timestamp_ns", 6)]
 
-SystemEvent = message(b"S", "SystemEvent", "System Event ('S', 12 bytes).", [
-    *_HEADER,
-    char("event_code"),
-])
-StockDirectory = message(b"R", "StockDirectory", "Stock Directory ('R', 39 bytes).", [
-    *_HEADER,
-    alpha("stock", 8),
-    char("market_category"),
-    char("financial_status_indicator"),
-    uint("round_lot_size", 4),
-    char("round_lots_only"),
-    char("issue_classification"),
-    alpha("issue_sub_type", 2),
-    char("authenticity"),
-    char("short_sale_threshold_indicator"),
-    char("ipo_flag"),
-    char("luld_reference_price_tier"),
-    char("etp_flag"),
-    uint("etp_leverage_factor", 4),
-    char("inverse_indicator"),
-])
+SystemEvent = message(
+    b"S",
+    "SystemEvent",
+    "System Event ('S', 12 bytes).",
+    [
+        *_HEADER,
+        char("event_code"),
+    ],
+)
+StockDirectory = message(
+    b"R",
+    "StockDirectory",
+    "Stock Directory ('R', 39 bytes).",
+    [
+        *_HEADER,
+        alpha("stock", 8),
+        char("market_category"),
+        char("financial_status_indicator"),
+        uint("round_lot_size", 4),
+        char("round_lots_only"),
+        char("issue_classification"),
+        alpha("issue_sub_type", 2),
+        char("authenticity"),
+        char("short_sale_threshold_indicator"),
+        char("ipo_flag"),
+        char("luld_reference_price_tier"),
+        char("etp_flag"),
+        uint("etp_leverage_factor", 4),
+        char("inverse_indicator"),
+    ],
+)
 StockTradingAction = message(
-    b"H", "StockTradingAction", "Stock Trading Action ('H', 25 bytes).", [
+    b"H",
+    "StockTradingAction",
+    "Stock Trading Action ('H', 25 bytes).",
+    [
         *_HEADER,
         alpha("stock", 8),
         char("trading_state"),
@@ -72,31 +85,49 @@ StockTradingAction = message(
         alpha("reason", 4),
     ],
 )
-AddOrder = message(b"A", "AddOrder", "Add Order, no MPID attribution ('A', 36 bytes).", [
-    *_HEADER,
-    uint("order_reference_number", 8),
-    char("side"),
-    uint("shares", 4),
-    alpha("stock", 8),
-    uint("price", 4),
-])
-AddOrderMpid = message(b"F", "AddOrderMpid", "Add Order with MPID attribution ('F', 40 bytes).", [
-    *_HEADER,
-    uint("order_reference_number", 8),
-    char("side"),
-    uint("shares", 4),
-    alpha("stock", 8),
-    uint("price", 4),
-    alpha("attribution", 4),
-])
-OrderExecuted = message(b"E", "OrderExecuted", "Order Executed ('E', 31 bytes).", [
-    *_HEADER,
-    uint("order_reference_number", 8),
-    uint("executed_shares", 4),
-    uint("match_number", 8),
-])
+AddOrder = message(
+    b"A",
+    "AddOrder",
+    "Add Order, no MPID attribution ('A', 36 bytes).",
+    [
+        *_HEADER,
+        uint("order_reference_number", 8),
+        char("side"),
+        uint("shares", 4),
+        alpha("stock", 8),
+        uint("price", 4),
+    ],
+)
+AddOrderMpid = message(
+    b"F",
+    "AddOrderMpid",
+    "Add Order with MPID attribution ('F', 40 bytes).",
+    [
+        *_HEADER,
+        uint("order_reference_number", 8),
+        char("side"),
+        uint("shares", 4),
+        alpha("stock", 8),
+        uint("price", 4),
+        alpha("attribution", 4),
+    ],
+)
+OrderExecuted = message(
+    b"E",
+    "OrderExecuted",
+    "Order Executed ('E', 31 bytes).",
+    [
+        *_HEADER,
+        uint("order_reference_number", 8),
+        uint("executed_shares", 4),
+        uint("match_number", 8),
+    ],
+)
 OrderExecutedWithPrice = message(
-    b"C", "OrderExecutedWithPrice", "Order Executed With Price ('C', 36 bytes).", [
+    b"C",
+    "OrderExecutedWithPrice",
+    "Order Executed With Price ('C', 36 bytes).",
+    [
         *_HEADER,
         uint("order_reference_number", 8),
         uint("executed_shares", 4),
@@ -105,54 +136,100 @@ OrderExecutedWithPrice = message(
         uint("execution_price", 4),
     ],
 )
-OrderCancel = message(b"X", "OrderCancel", "Order Cancel ('X', 23 bytes).", [
-    *_HEADER,
-    uint("order_reference_number", 8),
-    uint("cancelled_shares", 4),
-])
-OrderDelete = message(b"D", "OrderDelete", "Order Delete ('D', 19 bytes).", [
-    *_HEADER,
-    uint("order_reference_number", 8),
-])
-OrderReplace = message(b"U", "OrderReplace", "Order Replace ('U', 35 bytes).", [
-    *_HEADER,
-    uint("original_order_reference_number", 8),
-    uint("new_order_reference_number", 8),
-    uint("shares", 4),
-    uint("price", 4),
-])
-Trade = message(b"P", "Trade", "Trade, non-cross ('P', 44 bytes).", [
-    *_HEADER,
-    uint("order_reference_number", 8),
-    char("side"),
-    uint("shares", 4),
-    alpha("stock", 8),
-    uint("price", 4),
-    uint("match_number", 8),
-])
-CrossTrade = message(b"Q", "CrossTrade", "Cross Trade ('Q', 40 bytes).", [
-    *_HEADER,
-    uint("shares", 8),  # 8 bytes here, unlike every other ITCH 5.0 share count
-    alpha("stock", 8),
-    uint("cross_price", 4),
-    uint("match_number", 8),
-    char("cross_type"),
-])
-BrokenTrade = message(b"B", "BrokenTrade", "Broken Trade ('B', 19 bytes).", [
-    *_HEADER,
-    uint("match_number", 8),
-])
-EndOfSnapshot = message(b"G", "EndOfSnapshot", """GLIMPSE 5.0 End of Snapshot ('G', 21 bytes).
+OrderCancel = message(
+    b"X",
+    "OrderCancel",
+    "Order Cancel ('X', 23 bytes).",
+    [
+        *_HEADER,
+        uint("order_reference_number", 8),
+        uint("cancelled_shares", 4),
+    ],
+)
+OrderDelete = message(
+    b"D",
+    "OrderDelete",
+    "Order Delete ('D', 19 bytes).",
+    [
+        *_HEADER,
+        uint("order_reference_number", 8),
+    ],
+)
+OrderReplace = message(
+    b"U",
+    "OrderReplace",
+    "Order Replace ('U', 35 bytes).",
+    [
+        *_HEADER,
+        uint("original_order_reference_number", 8),
+        uint("new_order_reference_number", 8),
+        uint("shares", 4),
+        uint("price", 4),
+    ],
+)
+Trade = message(
+    b"P",
+    "Trade",
+    "Trade, non-cross ('P', 44 bytes).",
+    [
+        *_HEADER,
+        uint("order_reference_number", 8),
+        char("side"),
+        uint("shares", 4),
+        alpha("stock", 8),
+        uint("price", 4),
+        uint("match_number", 8),
+    ],
+)
+CrossTrade = message(
+    b"Q",
+    "CrossTrade",
+    "Cross Trade ('Q', 40 bytes).",
+    [
+        *_HEADER,
+        uint("shares", 8),  # 8 bytes here, unlike every other ITCH 5.0 share count
+        alpha("stock", 8),
+        uint("cross_price", 4),
+        uint("match_number", 8),
+        char("cross_type"),
+    ],
+)
+BrokenTrade = message(
+    b"B",
+    "BrokenTrade",
+    "Broken Trade ('B', 19 bytes).",
+    [
+        *_HEADER,
+        uint("match_number", 8),
+    ],
+)
+EndOfSnapshot = message(
+    b"G",
+    "EndOfSnapshot",
+    """GLIMPSE 5.0 End of Snapshot ('G', 21 bytes).
 
 ``sequence_number`` is the TotalView-ITCH sequence number to start the real-time feed from.
-The spec types it Alpha(20), and GLIMPSE alpha fields are left-justified, space padded.""", [
-    numeric("sequence_number", 20, LEFT),
-])
+The spec types it Alpha(20), and GLIMPSE alpha fields are left-justified, space padded.""",
+    [
+        numeric("sequence_number", 20, LEFT),
+    ],
+)
 
 MESSAGES = (
-    SystemEvent, StockDirectory, StockTradingAction, AddOrder, AddOrderMpid, OrderExecuted,
-    OrderExecutedWithPrice, OrderCancel, OrderDelete, OrderReplace, Trade, CrossTrade,
-    BrokenTrade, EndOfSnapshot,
+    SystemEvent,
+    StockDirectory,
+    StockTradingAction,
+    AddOrder,
+    AddOrderMpid,
+    OrderExecuted,
+    OrderExecutedWithPrice,
+    OrderCancel,
+    OrderDelete,
+    OrderReplace,
+    Trade,
+    CrossTrade,
+    BrokenTrade,
+    EndOfSnapshot,
 )
 _BY_TYPE = {cls.MESSAGE_TYPE[0]: cls for cls in MESSAGES}
 
@@ -275,8 +352,14 @@ _BUY = ord("B")
 _SELL = ord("S")
 _SEQUENCED = int(PacketType.SEQUENCED_DATA)
 _SERVER_TYPES = np.zeros(256, dtype=np.bool_)
-for _ptype in (PacketType.DEBUG, PacketType.LOGIN_ACCEPTED, PacketType.LOGIN_REJECTED,
-               PacketType.SEQUENCED_DATA, PacketType.SERVER_HEARTBEAT, PacketType.END_OF_SESSION):
+for _ptype in (
+    PacketType.DEBUG,
+    PacketType.LOGIN_ACCEPTED,
+    PacketType.LOGIN_REJECTED,
+    PacketType.SEQUENCED_DATA,
+    PacketType.SERVER_HEARTBEAT,
+    PacketType.END_OF_SESSION,
+):
     _SERVER_TYPES[_ptype] = True
 
 

@@ -82,8 +82,9 @@ class RejectReason(_Code):
     INVALID_STOCK = "S", "Invalid stock"
     INVALID_DISPLAY_TYPE = "D", "Invalid display type"
     CLOSED = "C", "NASDAQ is closed"
-    FIRM_NOT_AUTHORIZED_FOR_CLEARING = "L", (
-        "Requested firm not authorized for requested clearing type on this account"
+    FIRM_NOT_AUTHORIZED_FOR_CLEARING = (
+        "L",
+        ("Requested firm not authorized for requested clearing type on this account"),
     )
     OUTSIDE_CLEARING_TIMES = "M", "Outside of permitted times for requested clearing type"
     NOT_ALLOWED_IN_CROSS = "R", "This order is not allowed in this type of cross"
@@ -139,111 +140,163 @@ class BrokenTradeReason(_Code):
 
 # Inbound (client -> NASDAQ)
 
-EnterOrder = message(b"O", "EnterOrder", "Enter Order (inbound 'O', 49 bytes).", [
-    alpha("order_token", 14),
-    char("side"),
-    uint("shares", 4),
-    alpha("stock", 8),
-    uint("price", 4),
-    uint("time_in_force_s", 4),
-    alpha("firm", 4),
-    char("display"),
-    char("capacity"),
-    char("intermarket_sweep_eligibility"),
-    uint("minimum_quantity", 4),
-    char("cross_type"),
-    char("customer_type"),
-])
-ReplaceOrder = message(b"U", "ReplaceOrder", "Replace Order (inbound 'U', 47 bytes).", [
-    alpha("existing_order_token", 14),
-    alpha("replacement_order_token", 14),
-    uint("shares", 4),
-    uint("price", 4),
-    uint("time_in_force_s", 4),
-    char("display"),
-    char("intermarket_sweep_eligibility"),
-    uint("minimum_quantity", 4),
-])
-CancelOrder = message(b"X", "CancelOrder", """Cancel Order (inbound 'X', 19 bytes).
+EnterOrder = message(
+    b"O",
+    "EnterOrder",
+    "Enter Order (inbound 'O', 49 bytes).",
+    [
+        alpha("order_token", 14),
+        char("side"),
+        uint("shares", 4),
+        alpha("stock", 8),
+        uint("price", 4),
+        uint("time_in_force_s", 4),
+        alpha("firm", 4),
+        char("display"),
+        char("capacity"),
+        char("intermarket_sweep_eligibility"),
+        uint("minimum_quantity", 4),
+        char("cross_type"),
+        char("customer_type"),
+    ],
+)
+ReplaceOrder = message(
+    b"U",
+    "ReplaceOrder",
+    "Replace Order (inbound 'U', 47 bytes).",
+    [
+        alpha("existing_order_token", 14),
+        alpha("replacement_order_token", 14),
+        uint("shares", 4),
+        uint("price", 4),
+        uint("time_in_force_s", 4),
+        char("display"),
+        char("intermarket_sweep_eligibility"),
+        uint("minimum_quantity", 4),
+    ],
+)
+CancelOrder = message(
+    b"X",
+    "CancelOrder",
+    """Cancel Order (inbound 'X', 19 bytes).
 
-``shares`` is the new intended order size: 0 cancels the whole order.""", [
-    alpha("order_token", 14),
-    uint("shares", 4),
-])
-ModifyOrder = message(b"M", "ModifyOrder", "Modify Order (inbound 'M', 20 bytes).", [
-    alpha("order_token", 14),
-    char("side"),
-    uint("shares", 4),
-])
+``shares`` is the new intended order size: 0 cancels the whole order.""",
+    [
+        alpha("order_token", 14),
+        uint("shares", 4),
+    ],
+)
+ModifyOrder = message(
+    b"M",
+    "ModifyOrder",
+    "Modify Order (inbound 'M', 20 bytes).",
+    [
+        alpha("order_token", 14),
+        char("side"),
+        uint("shares", 4),
+    ],
+)
 
 # Outbound (NASDAQ -> client)
 
-SystemEvent = message(b"S", "SystemEvent", "System Event (outbound 'S', 10 bytes).", [
-    uint("timestamp_ns", 8),
-    char("event_code"),
-])
-Accepted = message(b"A", "Accepted", "Accepted (outbound 'A', 66 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    char("side"),
-    uint("shares", 4),
-    alpha("stock", 8),
-    uint("price", 4),
-    uint("time_in_force_s", 4),
-    alpha("firm", 4),
-    char("display"),
-    uint("order_reference_number", 8),
-    char("capacity"),
-    char("intermarket_sweep_eligibility"),
-    uint("minimum_quantity", 4),
-    char("cross_type"),
-    char("order_state"),
-    char("bbo_weight_indicator"),
-])
-Replaced = message(b"U", "Replaced", "Replaced (outbound 'U', 80 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("replacement_order_token", 14),
-    char("side"),
-    uint("shares", 4),
-    alpha("stock", 8),
-    uint("price", 4),
-    uint("time_in_force_s", 4),
-    alpha("firm", 4),
-    char("display"),
-    uint("order_reference_number", 8),
-    char("capacity"),
-    char("intermarket_sweep_eligibility"),
-    uint("minimum_quantity", 4),
-    char("cross_type"),
-    char("order_state"),
-    alpha("previous_order_token", 14),
-    char("bbo_weight_indicator"),
-])
-Canceled = message(b"C", "Canceled", "Canceled (outbound 'C', 28 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    uint("decrement_shares", 4),
-    char("reason"),
-])
-AiqCanceled = message(b"D", "AiqCanceled", "AIQ Canceled (outbound 'D', 37 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    uint("decrement_shares", 4),
-    char("reason"),
-    uint("quantity_prevented_from_trading", 4),
-    uint("execution_price", 4),
-    char("liquidity_flag"),
-])
-Executed = message(b"E", "Executed", "Executed (outbound 'E', 40 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    uint("executed_shares", 4),
-    uint("execution_price", 4),
-    char("liquidity_flag"),
-    uint("match_number", 8),
-])
+SystemEvent = message(
+    b"S",
+    "SystemEvent",
+    "System Event (outbound 'S', 10 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        char("event_code"),
+    ],
+)
+Accepted = message(
+    b"A",
+    "Accepted",
+    "Accepted (outbound 'A', 66 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        char("side"),
+        uint("shares", 4),
+        alpha("stock", 8),
+        uint("price", 4),
+        uint("time_in_force_s", 4),
+        alpha("firm", 4),
+        char("display"),
+        uint("order_reference_number", 8),
+        char("capacity"),
+        char("intermarket_sweep_eligibility"),
+        uint("minimum_quantity", 4),
+        char("cross_type"),
+        char("order_state"),
+        char("bbo_weight_indicator"),
+    ],
+)
+Replaced = message(
+    b"U",
+    "Replaced",
+    "Replaced (outbound 'U', 80 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("replacement_order_token", 14),
+        char("side"),
+        uint("shares", 4),
+        alpha("stock", 8),
+        uint("price", 4),
+        uint("time_in_force_s", 4),
+        alpha("firm", 4),
+        char("display"),
+        uint("order_reference_number", 8),
+        char("capacity"),
+        char("intermarket_sweep_eligibility"),
+        uint("minimum_quantity", 4),
+        char("cross_type"),
+        char("order_state"),
+        alpha("previous_order_token", 14),
+        char("bbo_weight_indicator"),
+    ],
+)
+Canceled = message(
+    b"C",
+    "Canceled",
+    "Canceled (outbound 'C', 28 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        uint("decrement_shares", 4),
+        char("reason"),
+    ],
+)
+AiqCanceled = message(
+    b"D",
+    "AiqCanceled",
+    "AIQ Canceled (outbound 'D', 37 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        uint("decrement_shares", 4),
+        char("reason"),
+        uint("quantity_prevented_from_trading", 4),
+        uint("execution_price", 4),
+        char("liquidity_flag"),
+    ],
+)
+Executed = message(
+    b"E",
+    "Executed",
+    "Executed (outbound 'E', 40 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        uint("executed_shares", 4),
+        uint("execution_price", 4),
+        char("liquidity_flag"),
+        uint("match_number", 8),
+    ],
+)
 ExecutedWithReferencePrice = message(
-    b"G", "ExecutedWithReferencePrice", "Executed with Reference Price (outbound 'G', 45 bytes).",
+    b"G",
+    "ExecutedWithReferencePrice",
+    "Executed with Reference Price (outbound 'G', 45 bytes).",
     [
         uint("timestamp_ns", 8),
         alpha("order_token", 14),
@@ -255,36 +308,64 @@ ExecutedWithReferencePrice = message(
         char("reference_price_type"),
     ],
 )
-BrokenTrade = message(b"B", "BrokenTrade", "Broken Trade (outbound 'B', 32 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    uint("match_number", 8),
-    char("reason"),
-])
-TradeCorrection = message(b"F", "TradeCorrection", "Trade Correction (outbound 'F', 41 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    uint("executed_shares", 4),
-    uint("execution_price", 4),
-    char("liquidity_flag"),
-    uint("match_number", 8),
-    char("trade_correction_reason"),
-])
-Rejected = message(b"J", "Rejected", "Rejected (outbound 'J', 24 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    char("reason"),
-])
-CancelPending = message(b"P", "CancelPending", "Cancel Pending (outbound 'P', 23 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-])
-CancelReject = message(b"I", "CancelReject", "Cancel Reject (outbound 'I', 23 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-])
+BrokenTrade = message(
+    b"B",
+    "BrokenTrade",
+    "Broken Trade (outbound 'B', 32 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        uint("match_number", 8),
+        char("reason"),
+    ],
+)
+TradeCorrection = message(
+    b"F",
+    "TradeCorrection",
+    "Trade Correction (outbound 'F', 41 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        uint("executed_shares", 4),
+        uint("execution_price", 4),
+        char("liquidity_flag"),
+        uint("match_number", 8),
+        char("trade_correction_reason"),
+    ],
+)
+Rejected = message(
+    b"J",
+    "Rejected",
+    "Rejected (outbound 'J', 24 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        char("reason"),
+    ],
+)
+CancelPending = message(
+    b"P",
+    "CancelPending",
+    "Cancel Pending (outbound 'P', 23 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+    ],
+)
+CancelReject = message(
+    b"I",
+    "CancelReject",
+    "Cancel Reject (outbound 'I', 23 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+    ],
+)
 OrderPriorityUpdate = message(
-    b"T", "OrderPriorityUpdate", "Order Priority Update (outbound 'T', 36 bytes).", [
+    b"T",
+    "OrderPriorityUpdate",
+    "Order Priority Update (outbound 'T', 36 bytes).",
+    [
         uint("timestamp_ns", 8),
         alpha("order_token", 14),
         uint("price", 4),
@@ -292,18 +373,34 @@ OrderPriorityUpdate = message(
         uint("order_reference_number", 8),
     ],
 )
-OrderModified = message(b"M", "OrderModified", "Order Modified (outbound 'M', 28 bytes).", [
-    uint("timestamp_ns", 8),
-    alpha("order_token", 14),
-    char("side"),
-    uint("shares", 4),
-])
+OrderModified = message(
+    b"M",
+    "OrderModified",
+    "Order Modified (outbound 'M', 28 bytes).",
+    [
+        uint("timestamp_ns", 8),
+        alpha("order_token", 14),
+        char("side"),
+        uint("shares", 4),
+    ],
+)
 
 INBOUND_MESSAGES = (EnterOrder, ReplaceOrder, CancelOrder, ModifyOrder)
 OUTBOUND_MESSAGES = (
-    SystemEvent, Accepted, Replaced, Canceled, AiqCanceled, Executed,
-    ExecutedWithReferencePrice, BrokenTrade, TradeCorrection, Rejected, CancelPending,
-    CancelReject, OrderPriorityUpdate, OrderModified,
+    SystemEvent,
+    Accepted,
+    Replaced,
+    Canceled,
+    AiqCanceled,
+    Executed,
+    ExecutedWithReferencePrice,
+    BrokenTrade,
+    TradeCorrection,
+    Rejected,
+    CancelPending,
+    CancelReject,
+    OrderPriorityUpdate,
+    OrderModified,
 )
 
 _INBOUND = {cls.MESSAGE_TYPE[0]: cls for cls in INBOUND_MESSAGES}

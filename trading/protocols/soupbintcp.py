@@ -56,9 +56,7 @@ class MessageLengthError(MalformedMessage):
     def __init__(self, message_type: bytes | int, expected: str | int, actual: int) -> None:
         if isinstance(message_type, int):  # numba kernels can only pass the type byte as int
             message_type = bytes((message_type,))
-        super().__init__(
-            f"message type {message_type!r}: expected {expected} bytes, got {actual}"
-        )
+        super().__init__(f"message type {message_type!r}: expected {expected} bytes, got {actual}")
         self.message_type = message_type
         self.expected = expected
         self.actual = actual
@@ -231,7 +229,6 @@ class Layout:
         """
         annotations = [(f.name, int if f.kind in ("uint", "numeric") else str) for f in self.fields]
         base = NamedTuple(class_name, annotations)  # type: ignore[misc]
-        layout = self
 
         fast_pack = self._fast_pack
         fast_unpack = self._fast_unpack
@@ -411,26 +408,41 @@ LOGIN_REJECT_REASONS = {
 HEADER_SIZE = 3  # length(2) + packet type(1)
 MAX_PACKET_LENGTH = 0xFFFF  # the length field is 16 bits
 
-LoginAccepted = message(b"A", "LoginAccepted", "Login Accepted packet body ('A', 31 bytes).", [
-    alpha("session", 10, RIGHT),  # "padded on the left with spaces"
-    numeric("sequence_number", 20),  # next sequence number the server will send
-])
-LoginRejected = message(b"J", "LoginRejected", "Login Rejected packet body ('J', 2 bytes).", [
-    char("reject_reason_code"),
-])
-LoginRequest = message(b"L", "LoginRequest", """Login Request packet body ('L', 47 bytes).
+LoginAccepted = message(
+    b"A",
+    "LoginAccepted",
+    "Login Accepted packet body ('A', 31 bytes).",
+    [
+        alpha("session", 10, RIGHT),  # "padded on the left with spaces"
+        numeric("sequence_number", 20),  # next sequence number the server will send
+    ],
+)
+LoginRejected = message(
+    b"J",
+    "LoginRejected",
+    "Login Rejected packet body ('J', 2 bytes).",
+    [
+        char("reject_reason_code"),
+    ],
+)
+LoginRequest = message(
+    b"L",
+    "LoginRequest",
+    """Login Request packet body ('L', 47 bytes).
 
 ``requested_sequence_number`` is the sequence number of the first Sequenced Data message the
 client wants.  Per SoupBinTCP 4.0, **0 means "start with the most recently generated
 message"**: no replay of history, the server streams only messages generated from now on.
 Any value >= 1 asks the server to (re)send from that number (1 = everything of the session).
 An all-blank ``requested_session`` means "the currently active session".
-""", [
-    alpha("username", 6, LEFT),  # "padded on the right with spaces"
-    alpha("password", 10, LEFT),  # "padded on the right with spaces"
-    alpha("requested_session", 10, RIGHT),  # "padded on the left"; blank = current session
-    numeric("requested_sequence_number", 20),  # "padded on the left"; 0 = newest message
-])
+""",
+    [
+        alpha("username", 6, LEFT),  # "padded on the right with spaces"
+        alpha("password", 10, LEFT),  # "padded on the right with spaces"
+        alpha("requested_session", 10, RIGHT),  # "padded on the left"; blank = current session
+        numeric("requested_sequence_number", 20),  # "padded on the left"; 0 = newest message
+    ],
+)
 
 _HEADER = struct.Struct(">H")
 _FRAME = struct.Struct(">HB")

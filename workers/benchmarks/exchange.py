@@ -28,9 +28,7 @@ from trading.protocols.soup_client import SoupClient
 from trading.shared_data import shared_data_dir
 from workers.benchmarks.figures import Figure, repeat
 
-AMZN_MESSAGES = (
-    shared_data_dir() / "lobster" / "AMZN_2012-06-21_34200000_57600000_message_5.csv.gz"
-)
+AMZN_MESSAGES = shared_data_dir() / "lobster" / "AMZN_2012-06-21_34200000_57600000_message_5.csv.gz"
 
 _LOBSTER_TO_BOOK = {1: ob.ADD, 2: ob.CANCEL, 3: ob.DELETE, 4: ob.EXECUTE}
 

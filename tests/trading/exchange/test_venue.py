@@ -37,7 +37,9 @@ def make_venue(**exchange):
 
 
 def enter(token, side, shares, price, stock="AAPL", tif=ouch.TIF_SYSTEM_HOURS, display="Y"):
-    return ouch.EnterOrder(token, side, shares, stock, price, tif, "", display, "P", "N", 0, "N", " ")
+    return ouch.EnterOrder(
+        token, side, shares, stock, price, tif, "", display, "P", "N", 0, "N", " "
+    )
 
 
 def replace(old, new, shares, price, tif=ouch.TIF_SYSTEM_HOURS):
@@ -53,14 +55,23 @@ def test_a_resting_order_is_accepted_and_published_as_an_add_order():
     venue, out = make_venue()
     venue.handle("demo", enter("B1", "B", 300, 1_899_900), NOW)
     client, feed = out.take()
-    (username, accepted), = client
+    ((username, accepted),) = client
     assert username == "demo" and isinstance(accepted, ouch.Accepted)
     assert (accepted.order_token, accepted.shares, accepted.price, accepted.firm) == (
-        "B1", 300, 1_899_900, "DEMO")
+        "B1",
+        300,
+        1_899_900,
+        "DEMO",
+    )
     (add,) = feed
     assert isinstance(add, itch.AddOrder)
     assert (add.order_reference_number, add.side, add.shares, add.stock, add.price) == (
-        accepted.order_reference_number, "B", 300, "AAPL", 1_899_900)
+        accepted.order_reference_number,
+        "B",
+        300,
+        "AAPL",
+        1_899_900,
+    )
     assert venue.symbols["AAPL"].book.best_bid() == (1_899_900, 300)
 
 
@@ -75,9 +86,13 @@ def test_a_crossing_order_fills_both_sides_at_the_resting_price():
     taker = [m for u, m in client if u == "demo" and isinstance(m, ouch.Executed)]
     maker = [m for u, m in client if u == "alice"]
     assert [(m.executed_shares, m.execution_price, m.liquidity_flag) for m in taker] == [
-        (200, 1_900_000, "R"), (100, 1_900_100, "R")]
+        (200, 1_900_000, "R"),
+        (100, 1_900_100, "R"),
+    ]
     assert [(m.order_token, m.executed_shares, m.liquidity_flag) for m in maker] == [
-        ("S1", 200, "A"), ("S2", 100, "A")]
+        ("S1", 200, "A"),
+        ("S2", 100, "A"),
+    ]
     assert [m.match_number for m in taker] == [m.match_number for m in maker]
     assert types(feed) == ["OrderExecuted", "OrderExecuted"]
     assert [f.executed_shares for f in feed] == [200, 100]
@@ -127,7 +142,7 @@ def test_invalid_orders_are_rejected_with_nasdaqs_reason_code(message, reason):
     venue, out = make_venue()
     venue.handle("demo", message, NOW)
     client, feed = out.take()
-    (_, rejected), = client
+    ((_, rejected),) = client
     assert isinstance(rejected, ouch.Rejected)
     assert (rejected.order_token, rejected.reason) == (message.order_token, reason)
     assert feed == []
@@ -164,7 +179,7 @@ def test_cancel_to_a_smaller_size_keeps_the_order_and_publishes_order_cancel():
 def test_cancelling_an_unknown_or_dead_order_gets_cancel_reject():
     venue, out = make_venue()
     venue.cancel_order("demo", "NOPE", 0, NOW)
-    (_, reject), = out.take()[0]
+    ((_, reject),) = out.take()[0]
     assert isinstance(reject, ouch.CancelReject) and reject.order_token == "NOPE"
 
 
@@ -178,7 +193,10 @@ def test_replace_to_a_smaller_size_at_the_same_price_keeps_time_priority():
     replaced = client[0][1]
     assert isinstance(replaced, ouch.Replaced)
     assert (replaced.replacement_order_token, replaced.previous_order_token, replaced.shares) == (
-        "B2", "B1", 300)
+        "B2",
+        "B1",
+        300,
+    )
     assert types(feed) == ["OrderCancel"]
     book = venue.symbols["AAPL"].book
     assert book.queue_ahead(replaced.order_reference_number) == 0
@@ -196,7 +214,9 @@ def test_replace_to_a_new_price_loses_priority_with_a_new_reference():
     (move,) = feed
     assert isinstance(move, itch.OrderReplace)
     assert (move.original_order_reference_number, move.new_order_reference_number) == (
-        accepted.order_reference_number, replaced.order_reference_number)
+        accepted.order_reference_number,
+        replaced.order_reference_number,
+    )
     assert venue.symbols["AAPL"].book.queue_ahead(replaced.order_reference_number) == 100
 
 

@@ -45,9 +45,19 @@ SAMPLES = BOOK_SAMPLES + OTHER_SAMPLES
 
 # Total lengths from the TotalView-ITCH 5.0 / GLIMPSE 5.0 message tables.
 SPEC_LENGTHS = {
-    "SystemEvent": 12, "StockDirectory": 39, "StockTradingAction": 25, "AddOrder": 36,
-    "AddOrderMpid": 40, "OrderExecuted": 31, "OrderExecutedWithPrice": 36, "OrderCancel": 23,
-    "OrderDelete": 19, "OrderReplace": 35, "Trade": 44, "CrossTrade": 40, "BrokenTrade": 19,
+    "SystemEvent": 12,
+    "StockDirectory": 39,
+    "StockTradingAction": 25,
+    "AddOrder": 36,
+    "AddOrderMpid": 40,
+    "OrderExecuted": 31,
+    "OrderExecutedWithPrice": 36,
+    "OrderCancel": 23,
+    "OrderDelete": 19,
+    "OrderReplace": 35,
+    "Trade": 44,
+    "CrossTrade": 40,
+    "BrokenTrade": 19,
     "EndOfSnapshot": 21,
 }
 
@@ -91,8 +101,14 @@ def test_add_order_known_bytes() -> None:
 def test_spec_offsets_come_from_the_tables() -> None:
     offsets = itch.AddOrder.LAYOUT.offsets
     assert offsets == {
-        "stock_locate": 1, "tracking_number": 3, "timestamp_ns": 5,
-        "order_reference_number": 11, "side": 19, "shares": 20, "stock": 24, "price": 32,
+        "stock_locate": 1,
+        "tracking_number": 3,
+        "timestamp_ns": 5,
+        "order_reference_number": 11,
+        "side": 19,
+        "shares": 20,
+        "stock": 24,
+        "price": 32,
     }
     assert itch.OrderReplace.LAYOUT.offsets["new_order_reference_number"] == 19
     assert itch.Trade.LAYOUT.offsets["match_number"] == 36
@@ -273,20 +289,36 @@ def _head() -> Any:
 _book_message = st.one_of(
     st.builds(lambda h, *a: itch.AddOrder(*h, *a), _head(), _ref, _side, _u32, _stock, _u32),
     st.builds(
-        lambda h, *a: itch.AddOrderMpid(*h, *a), _head(), _ref, _side, _u32, _stock, _u32,
+        lambda h, *a: itch.AddOrderMpid(*h, *a),
+        _head(),
+        _ref,
+        _side,
+        _u32,
+        _stock,
+        _u32,
         st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=4),
     ),
     st.builds(lambda h, *a: itch.OrderExecuted(*h, *a), _head(), _ref, _u32, _ref),
     st.builds(
-        lambda h, *a: itch.OrderExecutedWithPrice(*h, *a), _head(), _ref, _u32, _ref,
-        st.sampled_from("YN"), _u32,
+        lambda h, *a: itch.OrderExecutedWithPrice(*h, *a),
+        _head(),
+        _ref,
+        _u32,
+        _ref,
+        st.sampled_from("YN"),
+        _u32,
     ),
     st.builds(lambda h, *a: itch.OrderCancel(*h, *a), _head(), _ref, _u32),
     st.builds(lambda h, *a: itch.OrderDelete(*h, *a), _head(), _ref),
     st.builds(lambda h, *a: itch.OrderReplace(*h, *a), _head(), _ref, _ref, _u32, _u32),
     st.builds(lambda h, *a: itch.Trade(*h, *a), _head(), _ref, _side, _u32, _stock, _u32, _ref),
     st.builds(
-        lambda h, *a: itch.CrossTrade(*h, *a), _head(), _ref, _stock, _u32, _ref,
+        lambda h, *a: itch.CrossTrade(*h, *a),
+        _head(),
+        _ref,
+        _stock,
+        _u32,
+        _ref,
         st.sampled_from("OCHI"),
     ),
     st.builds(lambda h, *a: itch.BrokenTrade(*h, *a), _head(), _ref),

@@ -181,9 +181,10 @@ def test_decoder_keeps_packets_the_caller_did_not_iterate() -> None:
 
 def test_decoder_accepts_memoryview_and_bytearray() -> None:
     decoder = FrameDecoder()
-    assert list(decoder.feed(memoryview(STREAM)[:40])) + list(
-        decoder.feed(bytearray(STREAM[40:]))
-    ) == EXPECTED
+    assert (
+        list(decoder.feed(memoryview(STREAM)[:40])) + list(decoder.feed(bytearray(STREAM[40:])))
+        == EXPECTED
+    )
 
 
 def test_decoder_compacts_its_buffer() -> None:

@@ -35,8 +35,19 @@ T_NS = 34_200_000_000_001
 
 CLIENT_MESSAGES: list[Any] = [
     ouch.EnterOrder(
-        "ORD00000000001", "B", 300, "AAPL", 1_912_500, ouch.TIF_MARKET_HOURS, "ACME", "Y", "A",
-        "N", 100, "N", " ",
+        "ORD00000000001",
+        "B",
+        300,
+        "AAPL",
+        1_912_500,
+        ouch.TIF_MARKET_HOURS,
+        "ACME",
+        "Y",
+        "A",
+        "N",
+        100,
+        "N",
+        " ",
     ),
     ouch.ReplaceOrder("ORD00000000001", "ORD00000000002", 200, 1_913_000, 30, "Y", "N", 0),
     ouch.CancelOrder("ORD00000000002", 0),
@@ -45,12 +56,41 @@ CLIENT_MESSAGES: list[Any] = [
 SERVER_MESSAGES: list[Any] = [
     ouch.SystemEvent(T_NS, ouch.EVENT_START_OF_DAY),
     ouch.Accepted(
-        T_NS + 1, "ORD00000000001", "B", 300, "AAPL", 1_912_500, 99_998, "ACME", "Y",
-        987_654_321, "A", "N", 100, "N", "L", " ",
+        T_NS + 1,
+        "ORD00000000001",
+        "B",
+        300,
+        "AAPL",
+        1_912_500,
+        99_998,
+        "ACME",
+        "Y",
+        987_654_321,
+        "A",
+        "N",
+        100,
+        "N",
+        "L",
+        " ",
     ),
     ouch.Replaced(
-        T_NS + 2, "ORD00000000002", "B", 200, "AAPL", 1_913_000, 30, "ACME", "Y", 987_654_322,
-        "A", "N", 0, "N", "L", "ORD00000000001", " ",
+        T_NS + 2,
+        "ORD00000000002",
+        "B",
+        200,
+        "AAPL",
+        1_913_000,
+        30,
+        "ACME",
+        "Y",
+        987_654_322,
+        "A",
+        "N",
+        0,
+        "N",
+        "L",
+        "ORD00000000001",
+        " ",
     ),
     ouch.Executed(T_NS + 3, "ORD00000000002", 100, 1_913_000, "A", 123_456_789),
     ouch.Canceled(T_NS + 4, "ORD00000000002", 100, ouch.CancelReason.USER_REQUESTED),
@@ -240,10 +280,12 @@ def test_soupbintcp_and_ouch_decode_in_wireshark(listener: socket.socket, tmp_pa
         capture.stop()
 
     # Both ends received exactly what was sent (sanity check of our own decoder).
-    assert [ouch.decode_inbound(p) for t, p in soup.FrameDecoder().feed(to_server) if t == 85] \
-        == CLIENT_MESSAGES
-    assert [ouch.decode_outbound(p) for t, p in soup.FrameDecoder().feed(to_client) if t == 83] \
-        == SERVER_MESSAGES
+    assert [
+        ouch.decode_inbound(p) for t, p in soup.FrameDecoder().feed(to_server) if t == 85
+    ] == CLIENT_MESSAGES
+    assert [
+        ouch.decode_outbound(p) for t, p in soup.FrameDecoder().feed(to_client) if t == 83
+    ] == SERVER_MESSAGES
 
     packets = _dissect(capture)
     _assert_clean(packets)
