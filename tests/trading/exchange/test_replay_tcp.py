@@ -10,7 +10,7 @@ import pytest
 from tests.support.data import LOBSTER_DIR
 from trading import lobster
 from trading.exchange.replay_source import load_replay
-from trading.order_book import BUY, SELL, OrderBook
+from trading.order_book import OrderBook
 from trading.protocols import itch, ouch
 from trading.protocols import soupbintcp as soup
 from trading.protocols.soup_client import SoupClient
@@ -150,4 +150,3 @@ def test_a_client_order_queued_ahead_fills_before_the_replayed_one(exchange_fact
     assert "Accepted" in kinds
     assert isinstance(messages[-1], ouch.Executed), kinds
     assert messages[-1].liquidity_flag == "A" and messages[-1].execution_price <= bid
-    assert BUY == -SELL

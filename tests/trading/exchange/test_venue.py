@@ -5,7 +5,7 @@ import pytest
 from tests.support.configs import make_config
 from trading.exchange.synthetic_flow import CANCEL, ENTER, FlowAction
 from trading.exchange.venue import Venue
-from trading.order_book import BUY, SELL
+from trading.order_book import SELL
 from trading.protocols import itch, ouch
 
 NOW = 34_200_000_000_000  # 09:30:00
@@ -312,4 +312,3 @@ def test_agent_flow_trades_with_clients_and_reports_its_orders_gone():
     venue.apply_flow(FlowAction(CANCEL, "AAPL", 8), NOW)
     assert gone == [("AAPL", 7), ("AAPL", 8)]
     assert venue.symbols["AAPL"].book.best_ask() == (0, 0)
-    assert BUY == 1
