@@ -252,11 +252,12 @@ class ExchangeServer:
         self.counts[what] = self.counts.get(what, 0) + 1
 
     def _to_client(self, username: str, message: Any) -> None:
-        self.order_entry.account_log(username).append(message.encode())
+        payload = message if message.__class__ is bytes else message.encode()
+        self.order_entry.account_log(username).append(payload)
         self.order_server.schedule_flush()
 
     def _to_feed(self, message: Any) -> None:
-        payload = message.encode()
+        payload = message if message.__class__ is bytes else message.encode()
         if self.feed_delay.delay_s:
             self.feed_delay.submit(lambda: self._publish(payload))
         else:

@@ -109,9 +109,10 @@ class SoupConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_received = time.monotonic()
+        packets, error = self.decoder.feed_all(data)
         try:
             on_unsequenced = self.server.service.on_unsequenced
-            for packet_type, payload in self.decoder.feed(data):
+            for packet_type, payload in packets:
                 if self.state != ACTIVE or packet_type != _UNSEQUENCED_DATA:
                     if self.state == CLOSED:
                         return
@@ -119,6 +120,11 @@ class SoupConnection(asyncio.Protocol):
                 else:
                     self.messages_received += 1
                     on_unsequenced(self, payload)
+            if error is not None:
+                raise error
+            if self.server._flush_scheduled:
+                # Answer now rather than on the loop's next turn: it saves a turn of latency.
+                self.server._flush_all()
         except soup.ProtocolError as exc:
             self.server.logger.warning("%s %s: %s; disconnecting", self.server.name, self, exc)
             self.server.count("protocol_errors")

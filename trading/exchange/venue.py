@@ -2,7 +2,7 @@
 
 The venue takes decoded OUCH 4.2 requests and agent actions, runs them through one `OrderBook`
 per symbol, and emits OUCH messages to the owning account and ITCH 5.0 messages to the feed
-through two callbacks. It holds no sockets and no clock of its own (time comes in as
+through two callbacks (message objects, or on the order-entry hot path their encoded bytes). It holds no sockets and no clock of its own (time comes in as
 nanoseconds since midnight), so it runs the same in the server, in tests and in benchmarks.
 
 Rules, as NASDAQ applies them to OUCH 4.2 orders:
@@ -40,7 +40,11 @@ MARKET_PRICE = ouch.PRICE_MARKET_CROSS
 DISPLAYED = frozenset("YAP")  # anonymous, attributable, post-only
 SIDES = {ouch.BUY: BUY, ouch.SELL: SELL, ouch.SELL_SHORT: SELL, ouch.SELL_SHORT_EXEMPT: SELL}
 GTC_TIF = ouch.TIF_SYSTEM_HOURS
+REFERENCE_REFRESH_NS = 1_000_000  # the collar's reference price is at most 1 ms old
 DAY_TIF = ouch.TIF_MARKET_HOURS
+
+_pack_accepted = ouch.Accepted.LAYOUT.pack
+_pack_add_order = itch.AddOrder.LAYOUT.pack
 
 Reject = ouch.RejectReason
 Cancel = ouch.CancelReason
@@ -78,6 +82,8 @@ class SymbolState:
     round_lot: int
     reference_price: int
     halted: bool = False
+    reference_cache: int = 0
+    reference_at_ns: int = 0
     last_trade_price: int = 0
     volume: int = 0
     trades: int = 0
@@ -129,6 +135,8 @@ class Venue:
                 book = OrderBook(self.tick)
             self.symbols[name] = SymbolState(name, locate, book, spec.round_lot, reference)
         self.by_locate = {s.locate: s for s in self.symbols.values()}
+        self.self_trade = config.self_trade
+        self.account_firms = {a.username: a.firm for a in config.accounts}
         firms = sorted({a.firm for a in config.accounts if a.firm})
         # Owner 0 means "no self-trade prevention" to the book; firms count from 1.
         self.firm_owner = {firm: i for i, firm in enumerate(firms, start=1)}
@@ -219,7 +227,7 @@ class Venue:
             self.log.warning("%s: duplicate order token %r ignored", username, token)
             return
         self.used_tokens.add(key)
-        reason = self._entry_reject_reason(m)
+        reason = self._entry_reject_reason(m, now_ns)
         if reason is not None:
             self._reject(username, token, reason, now_ns)
             return
@@ -230,7 +238,7 @@ class Venue:
             m.intermarket_sweep_eligibility, m.minimum_quantity, m.cross_type,
         )  # fmt: skip
         market = m.price == MARKET_PRICE
-        limit = self._collar_price(state, order.side) if market else m.price
+        limit = self._collar_price(state, order.side, now_ns) if market else m.price
         if order.display == "P" and self._would_cross(state.book, order.side, limit):
             self._reject(username, token, Reject.INVALID_PRICE, now_ns)
             return
@@ -240,7 +248,7 @@ class Venue:
         ioc = order.tif == ouch.TIF_IMMEDIATE_OR_CANCEL or market
         result = state.book.submit(
             order.ref, order.side, limit, order.open_shares, self._owner(order.firm), now_ns,
-            ioc=ioc, self_trade=self.config.self_trade,
+            ioc=ioc, self_trade=self.self_trade,
         )  # fmt: skip
         self._settle_fills(state, result, order, now_ns)
         if result.resting:
@@ -287,7 +295,7 @@ class Venue:
             self._reject(username, m.replacement_order_token, Reject.OTHER, now_ns)
             return
         state = self.symbols[old.symbol]
-        reason = self._replace_reject_reason(state, old, m)
+        reason = self._replace_reject_reason(state, old, m, now_ns)
         if reason is not None:
             self._reject(username, m.replacement_order_token, reason, now_ns)
             return
@@ -316,7 +324,7 @@ class Venue:
             return
         new_ref = self._new_ref()
         result = state.book.amend_replace(
-            old_ref, new_ref, m.shares, m.price, now_ns, self_trade=self.config.self_trade
+            old_ref, new_ref, m.shares, m.price, now_ns, self_trade=self.self_trade
         )
         del self.client_orders[old_ref]
         old.ref = new_ref
@@ -506,10 +514,7 @@ class Venue:
         return ref
 
     def _firm_of(self, username: str) -> str:
-        for account in self.config.accounts:
-            if account.username == username:
-                return account.firm
-        return ""
+        return self.account_firms.get(username, "")
 
     def _owner(self, firm: str) -> int:
         owner = self.firm_owner.get(firm)
@@ -517,7 +522,7 @@ class Venue:
             owner = self.firm_owner[firm] = len(self.firm_owner) + 1
         return owner or 0
 
-    def _entry_reject_reason(self, m: Any) -> str | None:
+    def _entry_reject_reason(self, m: Any, now_ns: int) -> str | None:
         if not m.order_token or not m.order_token.isprintable():
             return Reject.OTHER
         state = self.symbols.get(m.stock)
@@ -535,9 +540,11 @@ class Venue:
             return Reject.INVALID_MINIMUM_QUANTITY
         if m.price == MARKET_PRICE:
             return None
-        return self._price_reject_reason(state, SIDES[m.side], m.price)
+        return self._price_reject_reason(state, SIDES[m.side], m.price, now_ns)
 
-    def _replace_reject_reason(self, state: SymbolState, old: ClientOrder, m: Any) -> str | None:
+    def _replace_reject_reason(
+        self, state: SymbolState, old: ClientOrder, m: Any, now_ns: int
+    ) -> str | None:
         if not m.replacement_order_token or not m.replacement_order_token.isprintable():
             return Reject.OTHER
         if state.halted:
@@ -550,13 +557,15 @@ class Venue:
             return Reject.INVALID_MINIMUM_QUANTITY
         if m.shares == 0:
             return None
-        return self._price_reject_reason(state, old.side, m.price)
+        return self._price_reject_reason(state, old.side, m.price, now_ns)
 
-    def _price_reject_reason(self, state: SymbolState, side: int, price: int) -> str | None:
+    def _price_reject_reason(
+        self, state: SymbolState, side: int, price: int, now_ns: int
+    ) -> str | None:
         if price <= 0 or price % self.tick:
             return Reject.INVALID_PRICE
         if self.collar:
-            reference = self._reference_price(state)
+            reference = self._reference_price(state, now_ns)
             # Only the aggressive side is collared: a passive order far away harms no one.
             if side == BUY and price > reference * (1 + self.collar):
                 return Reject.INVALID_PRICE
@@ -564,15 +573,27 @@ class Venue:
                 return Reject.INVALID_PRICE
         return None
 
-    def _reference_price(self, state: SymbolState) -> int:
+    def _reference_price(self, state: SymbolState, now_ns: int) -> int:
+        """The collar's reference: the mid (else the last trade, else the opening price).
+
+        Like an exchange's published reference price it is refreshed on a short period
+        (REFERENCE_REFRESH_NS) rather than on every order, which keeps it off the order path.
+        """
+        if now_ns - state.reference_at_ns < REFERENCE_REFRESH_NS and state.reference_at_ns:
+            return state.reference_cache
         bid = state.book.best_bid()[0]
         ask = state.book.best_ask()[0]
         if bid and ask:
-            return (bid + ask) // 2
-        return state.last_trade_price or state.reference_price
+            reference = (bid + ask) // 2
+        else:
+            reference = state.last_trade_price or state.reference_price
+        state.reference_cache = reference
+        state.reference_at_ns = now_ns
+        return reference
 
-    def _collar_price(self, state: SymbolState, side: int) -> int:
-        reference = self._reference_price(state)
+    def _collar_price(self, state: SymbolState, side: int, now_ns: int) -> int:
+        state.reference_at_ns = 0  # a market order is collared against the book as it is now
+        reference = self._reference_price(state, now_ns)
         if side == BUY:
             return (int(reference * (1 + self.collar)) // self.tick) * self.tick
         return max(self.tick, -(-int(reference * (1 - self.collar)) // self.tick) * self.tick)
@@ -599,12 +620,15 @@ class Venue:
         self.counters.reject_reasons[reason] = self.counters.reject_reasons.get(reason, 0) + 1
         self.to_client(username, ouch.Rejected(now_ns, token, reason))
 
-    def _accepted(self, order: ClientOrder, now_ns: int) -> Any:
-        return ouch.Accepted(
-            now_ns, order.token, order.side_code, order.open_shares, order.symbol, order.price,
-            order.tif, order.firm, order.display, order.ref, order.capacity,
-            order.intermarket_sweep, order.minimum_quantity, order.cross_type,
-            ouch.ORDER_STATE_LIVE, ouch.BBO_WEIGHT_UNSPECIFIED,
+    def _accepted(self, order: ClientOrder, now_ns: int) -> bytes:
+        # Encoded straight from a tuple: the hot path skips building a message object.
+        return _pack_accepted(
+            (
+                now_ns, order.token, order.side_code, order.open_shares, order.symbol,
+                order.price, order.tif, order.firm, order.display, order.ref, order.capacity,
+                order.intermarket_sweep, order.minimum_quantity, order.cross_type,
+                ouch.ORDER_STATE_LIVE, ouch.BBO_WEIGHT_UNSPECIFIED,
+            )
         )  # fmt: skip
 
     def _replaced(self, order: ClientOrder, previous_token: str, now_ns: int) -> Any:
@@ -634,10 +658,13 @@ class Venue:
             )
         else:
             self._feed(
-                self._add_message(
-                    state, order.ref, order.side, order.open_shares, order.price, now_ns
-                )  # fmt: skip
-            )
+                _pack_add_order(
+                    (
+                        state.locate, 0, now_ns, order.ref, "B" if order.side == BUY else "S",
+                        order.open_shares, state.name, order.price,
+                    )
+                )
+            )  # fmt: skip
         self._schedule_expiry(order, now_ns)
 
     def _schedule_expiry(self, order: ClientOrder, now_ns: int) -> None:

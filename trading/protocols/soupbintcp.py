@@ -116,7 +116,7 @@ def _field_struct_code(field: Field) -> str:
         # 32-bit low part and recombine.
         return "HI" if field.width == 6 else _UINT_CODES[field.width]
     if field.kind == "char":
-        return "c"
+        return "B"
     return f"{field.width}s"
 
 
@@ -174,7 +174,7 @@ class Layout:
                     item = (item << 32) | raw[i]
                     i += 1
             elif f.kind == "char":
-                item = _ascii(item, self, f)
+                item = _ascii(bytes((item,)), self, f)
             elif f.kind == "alpha":
                 text = _ascii(item, self, f)
                 item = text.rstrip(" ") if f.justify == LEFT else text.lstrip(" ")
@@ -209,7 +209,7 @@ class Layout:
                 encoded = _to_ascii(value, self, f)
                 if len(encoded) != 1:
                     raise ValueError(f"{self.name}.{f.name} must be one character: {value!r}")
-                raw.append(encoded)
+                raw.append(encoded[0])
             elif f.kind == "alpha":
                 raw.append(_pad(_to_ascii(value, self, f), self, f))
             else:
@@ -259,6 +259,12 @@ class Layout:
         return f"Layout({self.message_type!r}, {self.name!r}, size={self.size})"
 
 
+# One-character fields go through these tables instead of str.encode/bytes.decode: a lookup
+# costs a fraction of a method call. Only ASCII maps; anything else takes the checked path.
+_ASCII_CODES = {chr(code): code for code in range(128)}
+_ASCII_CHARS = tuple(chr(code) for code in range(128))
+
+
 def _compile_pack(layout: Layout) -> Any:
     """Generate a straight-line encoder for one layout (no per-field loop or dispatch).
 
@@ -275,7 +281,7 @@ def _compile_pack(layout: Layout) -> Any:
             else:
                 args.append(f"m[{i}]")
         elif f.kind == "char":
-            args.append(f"m[{i}].encode('ascii')")
+            args.append(f"ORD[m[{i}]]")
         elif f.kind == "alpha":
             just = "ljust" if f.justify == LEFT else "rjust"
             checks.append(f"if len(m[{i}]) > {f.width}: raise ValueError")
@@ -288,10 +294,12 @@ def _compile_pack(layout: Layout) -> Any:
         "    try:\n"
         f"        {body}\n"
         f"        return s_pack({', '.join(args)})\n"
-        "    except (ValueError, TypeError, AttributeError, IndexError, UnicodeError, s_error):\n"
+        "    except (ValueError, TypeError, AttributeError, IndexError, KeyError, UnicodeError,"
+        " s_error):\n"
         "        return checked(m)\n"
     )
     namespace = {
+        "ORD": _ASCII_CODES,
         "s_pack": layout._struct.pack,
         "s_error": struct.error,
         "t": layout.message_type,
@@ -313,7 +321,7 @@ def _compile_unpack(layout: Layout) -> Any:
                 continue
             values.append(f"r[{i}]")
         elif f.kind == "char":
-            values.append(f"r[{i}].decode('ascii')")
+            values.append(f"CHR[r[{i}]]")
         elif f.kind == "alpha":
             strip = "rstrip" if f.justify == LEFT else "lstrip"
             values.append(f"r[{i}].decode('ascii').{strip}(' ')")
@@ -329,10 +337,11 @@ def _compile_unpack(layout: Layout) -> Any:
         "        return checked(data)\n"
         "    try:\n"
         f"        return ({', '.join(values)},)\n"
-        "    except UnicodeDecodeError:\n"
+        "    except (UnicodeDecodeError, IndexError):\n"
         "        return checked(data)\n"
     )
     namespace = {
+        "CHR": _ASCII_CHARS,
         "s_unpack": layout._struct.unpack,
         "t": layout.message_type,
         "checked": layout._checked_unpack,
@@ -614,6 +623,54 @@ class FrameDecoder:
             self._pos = 0
         buf += data
         return self._packets()
+
+    def feed_all(
+        self, data: bytes | bytearray | memoryview
+    ) -> tuple[list[tuple[int, bytes]], ProtocolError | None]:
+        """Append ``data`` and de-frame every complete packet at once (the server's fast path).
+
+        Returns ``(packets, error)``: the packets before any error, in order, and the error
+        (else None) instead of raising it, so the caller can act on the good packets that came
+        before garbage and then drop the connection.  Do not mix with :meth:`feed`.
+        """
+        if self._pos < len(self._buf):
+            self._buf += data
+            work = bytes(self._buf[self._pos :])
+        else:
+            work = bytes(data)
+        packets: list[tuple[int, bytes]] = []
+        append = packets.append
+        frame_from = _FRAME.unpack_from
+        rules = _LENGTH_RULE_TUPLE
+        max_length = self.max_packet_length
+        pos = 0
+        end = len(work)
+        error: ProtocolError | None = None
+        while end - pos >= 3:
+            length, ptype = frame_from(work, pos)
+            stop = pos + 2 + length
+            rule = rules[ptype]
+            if length > max_length:
+                error = FrameTooLong(f"packet length {length} exceeds maximum {max_length}")
+            elif length == 0:
+                error = MalformedPacket("zero-length SoupBinTCP packet")
+            elif rule < 0:
+                error = UnknownPacketType(f"unknown SoupBinTCP packet type {ptype:#04x}")
+            elif rule and length != rule:
+                error = MalformedPacket(
+                    f"packet type {chr(ptype)!r}: length {length}, spec requires {rule}"
+                )
+            elif stop > end:
+                break
+            if error is not None:
+                break
+            append((ptype, work[pos + 3 : stop]))
+            pos = stop
+        if error is None and end - pos == 2 and work[pos] == 0 and work[pos + 1] == 0:
+            error = MalformedPacket("zero-length SoupBinTCP packet")
+        self._buf = bytearray(work[pos:])
+        self._pos = 0
+        return packets, error
 
     def _packets(self) -> Iterator[tuple[int, bytes]]:
         buf = self._buf

@@ -17,10 +17,12 @@ class Recorder:
         self.feed: list[object] = []
 
     def to_client(self, username, message):
+        if isinstance(message, bytes):
+            message = ouch.decode_outbound(message)
         self.client.append((username, message))
 
     def to_feed(self, message):
-        self.feed.append(message)
+        self.feed.append(itch.decode(message) if isinstance(message, bytes) else message)
 
     def take(self):
         client, feed = self.client, self.feed
