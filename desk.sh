@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
-SYSTEM_PACKAGES_TEST=(tshark)
+SYSTEM_PACKAGES_TEST=(tshark docker-compose)
 
 say() { printf '[%s] [SYSTEM] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 
@@ -23,9 +23,9 @@ install_system_packages() {
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing system packages: ${missing[*]}"
     # tshark asks whether non-root users may capture; the noninteractive answer is "no".
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
         || { as_root apt-get update -q >/dev/null \
-             && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
+             && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
 setup_python() {

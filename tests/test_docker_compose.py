@@ -33,18 +33,38 @@ def test_production_secrets_come_from_the_environment_only():
     assert "DJANGO_ENV: production" in text
 
 
-def test_docker_compose_config_accepts_the_file():
+def _compose_command() -> list[str] | None:
+    """`docker compose` where the plugin exists, else the standalone `docker-compose`."""
     docker = shutil.which("docker")
-    if docker is None:
-        pytest.skip("no docker client on this machine")
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip("this docker client has no compose plugin")
-    result = subprocess.run(
-        [docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
+        return [docker, "compose"]
+    standalone = shutil.which("docker-compose")
+    return [standalone] if standalone else None
+
+
+def _config(path: Path) -> subprocess.CompletedProcess:
+    command = _compose_command()
+    if command is None:
+        pytest.skip("no docker compose client on this machine")
+    return subprocess.run(
+        [*command, "-f", str(path), "config", "--quiet"],
         env={"DJANGO_SECRET_KEY": "k" * 50, "POSTGRES_PASSWORD": "p", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_docker_compose_config_accepts_the_file():
+    result = _config(ROOT / "docker-compose.yml")
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_config_would_catch_a_broken_file(tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text((ROOT / "docker-compose.yml").read_text().replace("cpuset:", "cpu_set:"))
+    result = _config(broken)
+    assert result.returncode != 0 and "cpu_set" in (result.stderr + result.stdout)

@@ -61,3 +61,9 @@ def test_a_missing_replay_file_is_refused_clearly(tmp_path):
 def test_a_negative_speed_is_refused():
     result = _run("--speed", "-1")
     assert result.returncode != 0 and "--speed must be >= 0" in result.stderr
+
+
+def test_the_demo_login_is_never_exposed_beyond_loopback():
+    result = _run("--host", "0.0.0.0", *EPHEMERAL)
+    assert result.returncode != 0
+    assert "refusing to listen on 0.0.0.0 with the default password for demo" in result.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import ipaddress
 import logging
 import time
 from collections import deque
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trading.config import SystemConfig
+from trading.config import Account, SystemConfig
 from trading.exchange.metrics_http import MetricsHttpServer
 from trading.exchange.replay_source import is_visible_execution
 from trading.exchange.sequenced_log import SequencedLog
@@ -41,6 +42,7 @@ from trading.protocols import itch, ouch
 from trading.protocols import soupbintcp as soup
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
+DEFAULT_DEMO_PASSWORD = "demo"
 HOUSEKEEPING_S = 0.05
 
 
@@ -277,6 +279,7 @@ class ExchangeServer:
     ) -> BoundPorts:  # fmt: skip
         """Bind every port (0 picks a free one) and start the background tasks."""
         host = host or self.ex.host
+        check_exposure(host, self.ex.accounts)
         self.venue.start_of_day(self.clock())
         ports = BoundPorts(
             await self.order_server.start(host, _pick(order_port, self.ex.order_port)),
@@ -405,6 +408,31 @@ class ExchangeServer:
             f"({c.shares_traded:,} shares), {c.cancels} cancels, {c.replaces} replaces, "
             f"{self.feed_log.next_sequence - 1} ITCH messages"
         )
+
+
+class UnsafeExposure(ValueError):
+    """The simulator would accept its well-known demo login from beyond this machine."""
+
+
+def check_exposure(host: str, accounts: list[Account]) -> None:
+    """Refuse to bind beyond loopback while an account still has the default demo password."""
+    if _is_loopback(host):
+        return
+    weak = [a.username for a in accounts if a.password == DEFAULT_DEMO_PASSWORD]
+    if weak:
+        raise UnsafeExposure(
+            f"refusing to listen on {host} with the default password for {', '.join(weak)}: "
+            "set private passwords in [[exchange.accounts]] before binding beyond loopback"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _pick(override: int | None, configured: int) -> int:

@@ -15,7 +15,11 @@ from trading.protocols import itch, ouch
 from trading.protocols import soupbintcp as soup
 from trading.protocols.soup_client import SoupClient
 
-pytestmark = [pytest.mark.tcp, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.tcp,
+    pytest.mark.slow,
+    pytest.mark.skipif(not LOBSTER_DIR.is_dir(), reason=f"LOBSTER samples not in {LOBSTER_DIR}"),
+]
 
 DATA = LOBSTER_DIR
 AAPL = DATA / "AAPL_2012-06-21_34200000_57600000_message_1.csv.gz"

@@ -391,3 +391,35 @@ def test_an_operator_halts_and_resumes_a_symbol_over_http(exchange):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(urllib.request.Request(f"{base}/halt/NOPE", method="POST"))
     assert info.value.code == 404
+
+
+# -- latency injection -----------------------------------------------------------------------
+
+
+def test_injected_order_latency_holds_every_answer_back(exchange_factory):
+    exchange = exchange_factory(order_latency_us=200_000)
+    with order_session(exchange) as client:
+        next_ouch(client)
+        sent = time.monotonic()
+        client.send(enter("SLOW1", "B", 100, 1_890_000))
+        client.send(enter("SLOW2", "B", 100, 1_880_000))
+        first = ouch_until(client, ouch.Accepted)[-1]
+        waited = time.monotonic() - sent
+        second = ouch_until(client, ouch.Accepted)[-1]
+    assert waited >= 0.2  # never earlier than the injected latency
+    assert (first.order_token, second.order_token) == ("SLOW1", "SLOW2")  # and in order
+
+
+def test_injected_feed_latency_holds_market_data_back(exchange_factory):
+    exchange = exchange_factory(feed_latency_us=200_000)
+    with SoupClient("127.0.0.1", exchange.ports.feed) as feed:
+        feed.login("demo", "demo", 0)
+        with order_session(exchange) as client:
+            client.send(enter("LAG1", "B", 100, 1_890_000))
+            ouch_until(client, ouch.Accepted)
+            acked = time.monotonic()
+        add = itch.decode(feed.receive_sequenced(5))
+        while not isinstance(add, itch.AddOrder):  # the start of day, itself held back
+            add = itch.decode(feed.receive_sequenced(5))
+        assert time.monotonic() - acked >= 0.15
+        assert add.price == 1_890_000

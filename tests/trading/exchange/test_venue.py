@@ -138,6 +138,8 @@ def test_a_market_order_stops_at_the_collar_and_says_so():
         (enter("R6", "B", 100, 2_500_000), "X"),  # through the 10% collar
         (enter("R7", "X", 100, 1_900_000), "O"),  # no such side
         (enter("R8", "B", 100, 1_900_000, display="Z"), "D"),
+        (enter("", "B", 100, 1_900_000), "O"),  # a blank token
+        (enter("T\x01", "B", 100, 1_900_000), "O"),  # a token that is not printable
     ],
 )
 def test_invalid_orders_are_rejected_with_nasdaqs_reason_code(message, reason):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from trading.config import ConfigError, load_config
 from trading.config_summary import summary_lines
-from trading.exchange.server import ExchangeServer
+from trading.exchange.server import ExchangeServer, UnsafeExposure
 from trading.log_format import get_logger
 
 log = get_logger("EXCH")
@@ -74,6 +74,8 @@ class Command(BaseCommand):
             )
         except OSError as exc:
             raise CommandError(f"cannot listen: {exc}") from None
+        except UnsafeExposure as exc:
+            raise CommandError(str(exc)) from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
