@@ -8,7 +8,8 @@ PYTHON=${PYTHON:-python3.11}
 VENV=.venv
 SYSTEM_PACKAGES_TEST=(tshark docker-compose)
 
-say() { printf '[%s] [SYSTEM] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
+# Log times are the exchange's (New York), as in every process of the desk.
+say() { printf '[%s] [SYSTEM] %s\n' "$(TZ=America/New_York date +%H:%M:%S.%3N)" "$*" >&2; }
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

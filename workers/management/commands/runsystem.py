@@ -56,6 +56,9 @@ class Command(BaseCommand):
                         "127.0.0.1",
                         "-p",
                         port,
+                        # Request lines go to a file, not between the trading log lines.
+                        "--access-log",
+                        str(settings.VAR_DIR / "web-access.log"),
                         "desk.asgi:application",
                     ],
                 )
