@@ -237,7 +237,7 @@ def parse_config(raw: dict[str, Any], profile: str | None = None, source: str = 
     )
     overrides = profiles.get(chosen, {})
     _check(isinstance(overrides, dict), f"profiles.{chosen}", "must be a table")
-    merged = _deep_merge(document, overrides)
+    merged = deep_merge(document, overrides)
     merged["profile"] = chosen
     merged["source"] = source
     config = _build(SystemConfig, merged, "")
@@ -245,11 +245,12 @@ def parse_config(raw: dict[str, Any], profile: str | None = None, source: str = 
     return config
 
 
-def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` laid over it, tables merged key by key (a profile's rule)."""
     result = dict(base)
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _deep_merge(result[key], value)
+            result[key] = deep_merge(result[key], value)
         else:
             result[key] = value
     return result

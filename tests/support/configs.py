@@ -3,7 +3,7 @@
 import tomllib
 from typing import Any
 
-from trading.config import DEFAULT_CONFIG_PATH, SystemConfig, parse_config
+from trading.config import DEFAULT_CONFIG_PATH, SystemConfig, deep_merge, parse_config
 
 TEST_ACCOUNTS = [
     {"username": "demo", "password": "demo", "firm": "DEMO"},
@@ -12,21 +12,11 @@ TEST_ACCOUNTS = [
 ]
 
 
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    result = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _merge(result[key], value)
-        else:
-            result[key] = value
-    return result
-
-
 def make_config(flow: bool = False, **exchange: Any) -> SystemConfig:
     """The default configuration, quiet (no flow, no status log) unless asked otherwise."""
     document = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
     document["exchange"]["accounts"] = TEST_ACCOUNTS
     document["exchange"]["flow"]["enabled"] = flow
     document["exchange"]["status_interval_s"] = 0.0
-    document["exchange"] = _merge(document["exchange"], exchange)
+    document["exchange"] = deep_merge(document["exchange"], exchange)
     return parse_config(document, source="tests")

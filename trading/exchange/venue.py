@@ -250,15 +250,7 @@ class Venue:
             order.ref, order.side, limit, order.open_shares, self._owner(order.firm), now_ns,
             ioc=ioc, self_trade=self.self_trade,
         )  # fmt: skip
-        self._settle_fills(state, result, order, now_ns)
-        if result.resting:
-            order.open_shares = result.resting
-            self._rest(state, order, now_ns)
-        else:
-            order.open_shares = 0
-        if result.cancelled:
-            reason = self._remainder_reason(result, market, state, order)
-            self.to_client(username, ouch.Canceled(now_ns, token, result.cancelled, reason))
+        self._conclude(state, result, order, now_ns, market)
 
     def cancel_order(self, username: str, token: str, shares: int, now_ns: int) -> None:
         """OUCH Cancel Order: `shares` is the new intended size (0 cancels all)."""
@@ -341,17 +333,7 @@ class Venue:
             return
         # It traded: to the feed the old order is gone and the remainder is a new order.
         self._feed(itch.OrderDelete(state.locate, 0, now_ns, old_ref))
-        self._settle_fills(state, result, old, now_ns)
-        if result.resting:
-            old.open_shares = result.resting
-            self._rest(state, old, now_ns)
-        else:
-            old.open_shares = 0
-        if result.cancelled:
-            self.to_client(
-                username,
-                ouch.Canceled(now_ns, old.token, result.cancelled, Cancel.SELF_MATCH_PREVENTION),
-            )
+        self._conclude(state, result, old, now_ns, market=False)
 
     def modify_order(self, username: str, m: Any, now_ns: int) -> None:
         """OUCH Modify Order: reduce the open shares (a side change is not supported)."""
@@ -605,6 +587,22 @@ class Venue:
             return bool(ask) and price >= ask
         bid = book.best_bid()[0]
         return bool(bid) and price <= bid
+
+    def _conclude(
+        self, state: SymbolState, result, order: ClientOrder, now_ns: int, market: bool
+    ) -> None:
+        """After matching: report the fills, rest what is left, cancel what may not rest."""
+        self._settle_fills(state, result, order, now_ns)
+        if result.resting:
+            order.open_shares = result.resting
+            self._rest(state, order, now_ns)
+        else:
+            order.open_shares = 0
+        if result.cancelled:
+            reason = self._remainder_reason(result, market, state, order)
+            self.to_client(
+                order.username, ouch.Canceled(now_ns, order.token, result.cancelled, reason)
+            )
 
     def _remainder_reason(self, result, market: bool, state: SymbolState, order) -> str:
         if result.stp_cancelled:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tshark_capture import TSHARK, TsharkCapture, TsharkUnavailable
+from tests.support.tshark_capture import TSHARK
 from tests.trading.protocols.test_wireshark_dissectors import (
     _assert_clean,
     _assert_ouch_matches,
     _char,
     _dissect,
     _layers_by_direction,
+    _start_capture,
 )
 from trading.protocols import itch, ouch
 from trading.protocols.soup_client import SoupClient
@@ -21,15 +22,10 @@ from trading.protocols.soup_client import SoupClient
 pytestmark = [pytest.mark.tcp, pytest.mark.slow]
 
 
-def _capture(port: int, path: Path) -> TsharkCapture:
+def _capture(port: int, path: Path):
     if TSHARK is None:
         pytest.skip("tshark is not installed")
-    try:
-        capture = TsharkCapture(port, path)
-        capture.start()
-    except TsharkUnavailable as exc:
-        pytest.skip(f"cannot capture on loopback: {exc}")
-    return capture
+    return _start_capture(port, path)
 
 
 def _order(token, side, shares, price, tif=ouch.TIF_SYSTEM_HOURS):

@@ -6,10 +6,9 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.config import ConfigError, load_config
-from trading.config_summary import summary_lines
 from trading.exchange.server import ExchangeServer, UnsafeExposure
 from trading.log_format import get_logger
+from workers.config_options import add_config_arguments, load_config_or_fail
 
 log = get_logger("EXCH")
 
@@ -18,8 +17,7 @@ class Command(BaseCommand):
     help = "Run the exchange simulator: OUCH 4.2 order entry, ITCH 5.0 feed, snapshot, metrics."
 
     def add_arguments(self, parser):
-        parser.add_argument("--config", help="system configuration (TOML)")
-        parser.add_argument("--profile", help="configuration profile")
+        add_config_arguments(parser)
         parser.add_argument("--host", help="address to bind (default from the config: 127.0.0.1)")
         parser.add_argument("--order-port", type=int, help="OUCH port (0: any free port)")
         parser.add_argument("--feed-port", type=int, help="ITCH port (0: any free port)")
@@ -32,18 +30,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        try:
-            config = load_config(options["config"], options["profile"])
-        except ConfigError as exc:
-            raise CommandError(f"bad configuration: {exc}") from None
+        if options["seed"] is not None and options["seed"] < 0:
+            raise CommandError("--seed must be >= 0")
+        if options["speed"] < 0:
+            raise CommandError("--speed must be >= 0")
+        config = load_config_or_fail(options, log)
         if options["seed"] is not None:
-            if options["seed"] < 0:
-                raise CommandError("--seed must be >= 0")
             config = dataclasses.replace(
                 config, exchange=dataclasses.replace(config.exchange, seed=options["seed"])
             )
-        if options["speed"] < 0:
-            raise CommandError("--speed must be >= 0")
+            log.info("seed %d (from the command line)", options["seed"])
         replay = None
         if options["replay"]:
             from trading.exchange.replay_source import ReplayLoadError, load_replay
@@ -52,8 +48,11 @@ class Command(BaseCommand):
                 replay = load_replay(options["replay"], config.exchange.tick_size)
             except ReplayLoadError as exc:
                 raise CommandError(str(exc)) from None
-        for line in summary_lines(config):
-            log.info(line)
+            log.info(
+                "replaying %s %s (%d levels, %d events) at %s",
+                replay.symbol, replay.day.info.date, replay.day.levels, len(replay),
+                f"{options['speed']:g}x" if options["speed"] else "full speed",
+            )  # fmt: skip
         try:
             import uvloop
 

@@ -6,9 +6,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.config import ConfigError, load_config
-from trading.config_summary import summary_lines
 from trading.log_format import get_logger
+from workers.config_options import add_config_arguments, load_config_or_fail
 from workers.supervisor import EmbeddedRedis, ProcessSpec, Supervisor, manage_py_argv
 
 log = get_logger("SYSTEM")
@@ -18,18 +17,12 @@ class Command(BaseCommand):
     help = "Start every process of the desk (Redis if REDIS_URL is unset, exchange, web)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--config", help="system configuration (TOML)")
-        parser.add_argument("--profile", help="configuration profile (default, paper, ...)")
+        add_config_arguments(parser)
         parser.add_argument("--web-port", type=int, default=8000)
         parser.add_argument("--no-web", action="store_true", help="do not start the web server")
 
     def handle(self, *args, **options):
-        try:
-            config = load_config(options["config"], options["profile"])
-        except ConfigError as exc:
-            raise CommandError(f"bad configuration: {exc}") from None
-        for line in summary_lines(config):
-            log.info(line)
+        config = load_config_or_fail(options, log)
         config_args = ["--config", config.source, "--profile", config.profile]
 
         redis = None
