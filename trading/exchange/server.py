@@ -219,7 +219,10 @@ class ExchangeServer:
             self.venue.on_agent_done = self.flow.order_done
             self.venue.on_agent_rested = self.flow.order_rested
         accounts = {a.username: a for a in self.ex.accounts}
-        session = dt.datetime.now(EXCHANGE_TZ).strftime("%Y%m%d") + "01"
+        # A new session name per run (month, day, time to the second): a gateway that comes
+        # back after the exchange restarted asks for the old session and is told it is gone,
+        # instead of silently resuming a sequence that began again at 1.
+        session = dt.datetime.now(EXCHANGE_TZ).strftime("%m%d%H%M%S")
 
         def settings(single: bool) -> SoupSettings:
             return SoupSettings(

@@ -77,6 +77,31 @@ def measure_book_ops(events: np.ndarray) -> float:
     return len(events) / (time.perf_counter() - start)
 
 
+def measure_replay_generation() -> float:
+    """ITCH messages/s the exchange generates replaying the AMZN day flat out, in-process:
+    LOBSTER rows to replay events (with the synthetic hydration) to encoded ITCH in the
+    sequenced feed log, as the replay task does, without the sockets."""
+    from trading.config import load_config
+    from trading.exchange.replay_source import load_replay
+    from trading.exchange.sequenced_log import SequencedLog
+    from trading.exchange.venue import Venue
+
+    source = load_replay(AMZN_MESSAGES, 100)
+    log = SequencedLog()
+    config = load_config()
+    venue = Venue(
+        config.exchange, [source.symbol], lambda u, m: None,
+        lambda m: log.append(m if m.__class__ is bytes else m.encode()),
+        books={source.symbol: source.book},
+    )  # fmt: skip
+    locate = venue.symbols[source.symbol].locate
+    start = time.perf_counter()
+    for row in range(len(source)):
+        for event in source.events_for(row):
+            venue.publish(source.to_itch(event, locate))
+    return (log.next_sequence - 1) / (time.perf_counter() - start)
+
+
 def measure_match(orders: np.ndarray) -> float:
     book = ob.OrderBook(100, capacity=1 << 20)
     start = time.perf_counter()
@@ -278,6 +303,18 @@ def run_suite(runs: int = 5, quick: bool = False) -> list[Figure]:
                 ),
                 runs,
                 lambda: measure_itch(feed_port, n),
+            )  # fmt: skip
+        )
+        figures.append(
+            repeat(
+                Figure(
+                    "replay_itch_msgs_per_s",
+                    "ITCH msgs/s generated replaying AMZN",
+                    "msg/s",
+                    note="LOBSTER to encoded ITCH in the feed log, in-process",
+                ),
+                max(1, runs // 2),
+                measure_replay_generation,
             )  # fmt: skip
         )
         p50 = Figure("ack_p50_us", "ack latency p50 (round trip)", "us", higher_is_better=False)

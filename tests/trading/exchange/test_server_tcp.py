@@ -423,3 +423,18 @@ def test_injected_feed_latency_holds_market_data_back(exchange_factory):
             add = itch.decode(feed.receive_sequenced(5))
         assert time.monotonic() - acked >= 0.15
         assert add.price == 1_890_000
+
+
+def test_a_restarted_exchange_has_a_new_session_and_refuses_the_old_one(exchange_factory):
+    first = exchange_factory()
+    with order_session(first) as client:
+        old_session = client.session
+    time.sleep(1.1)  # session names have a resolution of one second
+    second = exchange_factory()
+    with SoupClient("127.0.0.1", second.ports.order) as client:
+        with pytest.raises(LoginRejected) as info:
+            client.login("demo", "demo", 42, session=old_session)
+        assert info.value.reason == "S"
+    with SoupClient("127.0.0.1", second.ports.order) as client:
+        session, sequence = client.login("demo", "demo", 1)
+        assert session != old_session and sequence == 1
