@@ -103,9 +103,6 @@ class ExchangeConfig:
     self_trade: str = field(
         default="cancel_newest", metadata=rules(choices=("cancel_newest", "cancel_oldest"))
     )
-    max_outbound_buffer_bytes: int = field(
-        default=16 * 1024 * 1024, metadata=rules(min=65_536, max=2**31)
-    )
     status_interval_s: float = field(default=10.0, metadata=rules(min=0.0, max=3600.0))
     accounts: list[Account] = field(default_factory=list)
     symbols: dict[str, SymbolSpec] = field(default_factory=dict)

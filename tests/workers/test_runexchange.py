@@ -55,7 +55,7 @@ def test_a_bad_configuration_stops_the_start_with_the_key_and_reason(tmp_path):
 def test_a_missing_replay_file_is_refused_clearly(tmp_path):
     result = _run("--replay", str(tmp_path / "AAPL_2012-06-21_34200000_57600000_message_1.csv"))
     assert result.returncode != 0
-    assert "No such file" in result.stderr or "not found" in result.stderr
+    assert "replay file not found:" in result.stderr
 
 
 def test_a_negative_speed_is_refused():

@@ -8,13 +8,7 @@ from typing import Any
 import numpy as np
 
 from trading import lobster
-from trading.exchange.lobster_replay import (
-    CLIENT_REF_BASE,
-    EventKind,
-    LobsterReplay,
-    ReplayEvent,
-    to_itch,
-)
+from trading.exchange.lobster_replay import CLIENT_REF_BASE, LobsterReplay, ReplayEvent, to_itch
 
 
 class ReplayLoadError(ValueError):
@@ -31,6 +25,9 @@ class ReplaySource:
         self.book = self.replay.book
         self.first_client_ref = CLIENT_REF_BASE
         self._timestamps = day.messages["ts_ns"].tolist()
+        self._kinds = day.messages["kind"].tolist()
+        self._order_ids = day.messages["order_id"].tolist()
+        self._sizes = day.messages["size"].tolist()
 
     def __len__(self) -> int:
         return len(self._timestamps)
@@ -38,6 +35,15 @@ class ReplaySource:
     def timestamp(self, row: int) -> int:
         """The row's time, nanoseconds since midnight."""
         return int(self._timestamps[row])
+
+    def visible_execution(self, row: int) -> tuple[int, int] | None:
+        """(published ref, shares) when the row executes a displayed order now on the book."""
+        if self._kinds[row] != lobster.EXECUTE_VISIBLE:
+            return None
+        ref = self.replay.published_ref(self._order_ids[row])
+        if ref is None or ref not in self.book:
+            return None
+        return ref, self._sizes[row]
 
     def events_for(self, row: int) -> list[ReplayEvent]:
         return self.replay.events_for(row)
@@ -53,11 +59,6 @@ class ReplaySource:
         counts = self.replay.synthetic_counts
         total = sum(counts.values())
         return f"{total:,}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
-
-
-def is_visible_execution(event: ReplayEvent) -> bool:
-    """A LOBSTER execution of a displayed order (not one the replay made up)."""
-    return event.kind == EventKind.EXECUTE and not event.synthetic
 
 
 def load_replay(path: str | Path, tick_size: int) -> ReplaySource:

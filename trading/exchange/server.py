@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 from trading.config import Account, SystemConfig
 from trading.exchange.metrics_http import MetricsHttpServer
-from trading.exchange.replay_source import is_visible_execution
 from trading.exchange.sequenced_log import SequencedLog
 from trading.exchange.soup_server import SoupConnection, SoupServer, SoupSettings
 from trading.exchange.synthetic_flow import SyntheticFlow
@@ -82,6 +81,14 @@ class _DelayLine:
         if self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(self.delay_s, self._run)
 
+    def drain(self) -> None:
+        """Run everything still held back, now, in order."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        while self.pending:
+            self.pending.popleft()[1]()
+
     def _run(self) -> None:
         self.timer = None
         now = time.monotonic()
@@ -109,6 +116,9 @@ class OrderEntryService:
     def log_for(self, connection: SoupConnection) -> SequencedLog:
         return self.account_log(connection.username)
 
+    def horizon(self, log: SequencedLog) -> int:
+        return log.next_sequence
+
     def on_login(self, connection: SoupConnection) -> None:
         pass
 
@@ -133,11 +143,15 @@ class OrderEntryService:
 class FeedService:
     """ITCH over SoupBinTCP: one stream for every subscriber."""
 
-    def __init__(self, log: SequencedLog) -> None:
+    def __init__(self, log: SequencedLog, delay: _DelayLine) -> None:
         self.log = log
+        self.delay = delay
 
     def log_for(self, connection: SoupConnection) -> SequencedLog:
         return self.log
+
+    def horizon(self, log: SequencedLog) -> int:
+        return log.next_sequence + len(self.delay.pending)
 
     def on_login(self, connection: SoupConnection) -> None:
         pass
@@ -161,9 +175,13 @@ class SnapshotService:
         log = SequencedLog()
         for message in exchange.venue.snapshot_messages(now):
             log.append(message.encode())
-        # Messages still held back by the feed's latency are not in the book yet either.
-        log.append(itch.EndOfSnapshot(exchange.feed_log.next_sequence).encode())
+        # The book already holds what the feed's latency still holds back: resume after it.
+        resume = exchange.feed_log.next_sequence + len(exchange.feed_delay.pending)
+        log.append(itch.EndOfSnapshot(resume).encode())
         return log
+
+    def horizon(self, log: SequencedLog) -> int:
+        return log.next_sequence
 
     def on_login(self, connection: SoupConnection) -> None:
         self.exchange.logger.info("snapshot for %s", connection)
@@ -224,20 +242,31 @@ class ExchangeServer:
         # instead of silently resuming a sequence that began again at 1.
         session = dt.datetime.now(EXCHANGE_TZ).strftime("%m%d%H%M%S")
 
-        def settings(single: bool) -> SoupSettings:
+        def settings(single: bool, zero_means_first: bool = False) -> SoupSettings:
             return SoupSettings(
-                session, self.ex.heartbeat_interval_s, self.ex.idle_timeout_s, single
-            )
+                session, self.ex.heartbeat_interval_s, self.ex.idle_timeout_s, single,
+                zero_means_first,
+            )  # fmt: skip
 
         self.order_entry = OrderEntryService(self)
         self.order_server = SoupServer(
             "order", self.order_entry, accounts, settings(True), self.logger, self.count
         )
         self.feed_server = SoupServer(
-            "feed", FeedService(self.feed_log), accounts, settings(False), self.logger, self.count
+            "feed",
+            FeedService(self.feed_log, self.feed_delay),
+            accounts,
+            settings(False),
+            self.logger,
+            self.count,
         )
         self.snapshot_server = SoupServer(
-            "snapshot", SnapshotService(self), accounts, settings(False), self.logger, self.count
+            "snapshot",
+            SnapshotService(self),
+            accounts,
+            settings(False, zero_means_first=True),
+            self.logger,
+            self.count,
         )
         self.metrics = MetricsHttpServer(self)
         self.ports: BoundPorts | None = None
@@ -315,7 +344,11 @@ class ExchangeServer:
         self.venue.end_of_day(now)
         for username in self.order_entry.logs:
             self.venue.system_event_for_client(username, ouch.EVENT_END_OF_DAY, now)
-        self.venue.to_feed(itch.SystemEvent(0, 0, now, itch.SYSTEM_EVENT_END_OF_MESSAGES))
+        for code in (itch.SYSTEM_EVENT_END_OF_SYSTEM_HOURS, itch.SYSTEM_EVENT_END_OF_MESSAGES):
+            self.venue.to_feed(itch.SystemEvent(0, 0, now, code))
+        # What latency injection still holds goes out before the doors close.
+        self.order_delay.drain()
+        self.feed_delay.drain()
         for server in (self.order_server, self.feed_server, self.snapshot_server):
             await server.stop()
         await self.metrics.stop()
@@ -327,9 +360,13 @@ class ExchangeServer:
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
             now = time.monotonic()
-            for server in (self.order_server, self.feed_server, self.snapshot_server):
-                server.housekeeping(now)
-            self.venue.expire(self.clock())
+            try:
+                for server in (self.order_server, self.feed_server, self.snapshot_server):
+                    server.housekeeping(now)
+                self.venue.expire(self.clock())
+            except Exception:
+                # Heartbeats and timeouts must outlive any one failure; it is logged loudly.
+                self.logger.exception("housekeeping failed")
 
     async def _run_flow(self) -> None:
         """Step the agents on a fixed grid of simulated time that follows the wall clock."""
@@ -358,34 +395,47 @@ class ExchangeServer:
         replay = self.replay
         loop = asyncio.get_running_loop()
         started = loop.time()
-        first_ts = None
+        first_ts = replay.timestamp(0)
         locate = self.venue.symbols[replay.symbol].locate
         published = 0
-        for row in range(len(replay)):
-            ts_ns = replay.timestamp(row)
-            if first_ts is None:
-                first_ts = ts_ns
-            if self.replay_speed > 0:
-                due = started + (ts_ns - first_ts) / NANOS_PER_SECOND / self.replay_speed
-                delay = due - loop.time()
-                if delay > 0.0005:
-                    await asyncio.sleep(delay)
-            elif row % 512 == 0:
-                await asyncio.sleep(0)  # let clients in between batches
-            self.replay_clock_ns = ts_ns
-            for event in replay.events_for(row):
-                if is_visible_execution(event):
-                    # Client orders queued ahead of the executed one would have traded first.
-                    self.venue.fill_clients_ahead(replay.symbol, event.ref, event.shares, ts_ns)
-                self.venue.publish(replay.to_itch(event, locate))
-                published += 1
-            self.venue.expire(ts_ns)
-        self.logger.info(
-            "replay of %s finished: %d LOBSTER events, %d ITCH messages (%s synthetic)",
-            replay.symbol, len(replay), published, replay.synthetic_summary(),
-        )  # fmt: skip
-        assert self.replay_done is not None
-        self.replay_done.set()
+        try:
+            for row in range(len(replay)):
+                ts_ns = replay.timestamp(row)
+                if self.replay_speed > 0:
+                    due = started + (ts_ns - first_ts) / NANOS_PER_SECOND / self.replay_speed
+                    delay = due - loop.time()
+                    if delay > 0.0005:
+                        await asyncio.sleep(delay)
+                elif row % 512 == 0:
+                    await asyncio.sleep(0)  # let clients in between batches
+                published += self.replay_row(row, locate)
+        except Exception:
+            self.logger.exception("replay of %s stopped", replay.symbol)
+        else:
+            self.logger.info(
+                "replay of %s finished: %d LOBSTER events, %d ITCH messages (%s synthetic)",
+                replay.symbol, len(replay), published, replay.synthetic_summary(),
+            )  # fmt: skip
+        finally:
+            assert self.replay_done is not None
+            self.replay_done.set()
+
+    def replay_row(self, row: int, locate: int) -> int:
+        """Publish one LOBSTER row; returns how many ITCH messages it took."""
+        replay = self.replay
+        ts_ns = replay.timestamp(row)
+        self.replay_clock_ns = ts_ns
+        execution = replay.visible_execution(row)
+        if execution is not None:
+            # Client orders queued ahead of the executed one would have met the incoming
+            # order first: they fill before the replayed execution takes the order away.
+            ref, shares = execution
+            self.venue.fill_clients_ahead(replay.symbol, ref, shares, ts_ns)
+        events = replay.events_for(row)
+        for event in events:
+            self.venue.publish(replay.to_itch(event, locate))
+        self.venue.expire(ts_ns)
+        return len(events)
 
     async def _status_log(self) -> None:
         last = (time.monotonic(), self.venue.counters.orders, self.feed_log.next_sequence)

@@ -54,6 +54,11 @@ class SoupService(Protocol):
         """Called once the client is accepted, before any replay is flushed."""
         ...
 
+    def horizon(self, log: SequencedLog) -> int:
+        """The sequence number the next message will get, counting messages already decided
+        but held back by injected latency (a client may ask to resume from there)."""
+        ...
+
     def on_unsequenced(self, connection: SoupConnection, payload: bytes) -> None:
         """A client message (Unsequenced Data). Raise `soup.ProtocolError` to drop the client."""
         ...
@@ -69,6 +74,8 @@ class SoupSettings:
     heartbeat_interval_s: float
     idle_timeout_s: float
     single_login_per_account: bool
+    # A snapshot is always served whole: sequence 0 ("only new messages") means from 1 there.
+    zero_means_first: bool = False
 
 
 class SoupConnection(asyncio.Protocol):
@@ -119,7 +126,17 @@ class SoupConnection(asyncio.Protocol):
                     self._dispatch(packet_type, payload)
                 else:
                     self.messages_received += 1
-                    on_unsequenced(self, payload)
+                    try:
+                        on_unsequenced(self, payload)
+                    except soup.ProtocolError:
+                        raise
+                    except Exception:
+                        # A fault of ours must not cost the client its session: log it with
+                        # the message that caused it and go on with the next one.
+                        self.server.count("internal_errors")
+                        self.server.logger.exception(
+                            "%s %s: failed on message %r", self.server.name, self, payload[:64]
+                        )
             if error is not None:
                 raise error
             if self.server._flush_scheduled:
@@ -210,7 +227,11 @@ class SoupConnection(asyncio.Protocol):
         requested = request.requested_sequence_number
         # 0 asks for "from the most recent message on"; a number past the end is served from
         # the end, as the client has seen everything there is.
-        self.cursor = next_sequence if requested == 0 else min(requested, next_sequence)
+        if requested == 0:
+            self.cursor = 1 if settings.zero_means_first else next_sequence
+        else:
+            # A number past the end is served from the end: the client has seen it all.
+            self.cursor = min(requested, server.service.horizon(self.log))
         self.state = ACTIVE
         self._write(soup.encode_login_accepted(settings.session, self.cursor))
         server.count("logins_accepted")

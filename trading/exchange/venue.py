@@ -70,6 +70,7 @@ class ClientOrder:
     cross_type: str
     ref: int = 0
     executed_shares: int = 0
+    expires_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -96,6 +97,7 @@ class VenueCounters:
     orders: int = 0
     rejects: int = 0
     duplicate_tokens: int = 0
+    ignored_replaces: int = 0
     cancels: int = 0
     cancel_rejects: int = 0
     replaces: int = 0
@@ -145,7 +147,8 @@ class Venue:
         self.used_tokens: set[tuple[str, str]] = set()
         self.agent_orders: dict[int, tuple[str, int]] = {}  # ref -> (symbol, agent order id)
         self.agent_refs: dict[int, int] = {}  # agent order id -> ref
-        self.expiries: list[tuple[int, int, int]] = []  # (due ns, ref, tif) heap
+        self.expiries: list[tuple[int, int, ClientOrder]] = []  # (due ns, serial, order) heap
+        self.expiry_serial = 0
         self.next_ref = first_ref
         # Match numbers for fills the venue makes outside the book's matcher (replay queue
         # fills) come from their own range, so they never repeat a book's or a replay's.
@@ -227,14 +230,14 @@ class Venue:
             self.log.warning("%s: duplicate order token %r ignored", username, token)
             return
         self.used_tokens.add(key)
-        reason = self._entry_reject_reason(m, now_ns)
+        reason = self._entry_reject_reason(username, m, now_ns)
         if reason is not None:
             self._reject(username, token, reason, now_ns)
             return
         state = self.symbols[m.stock]
         order = ClientOrder(
             username, token, m.stock, m.side, SIDES[m.side], m.price, m.shares,
-            m.time_in_force_s, m.firm or self._firm_of(username), m.display, m.capacity,
+            m.time_in_force_s, self._firm_of(username), m.display, m.capacity,
             m.intermarket_sweep_eligibility, m.minimum_quantity, m.cross_type,
         )  # fmt: skip
         market = m.price == MARKET_PRICE
@@ -246,6 +249,16 @@ class Venue:
         self.counters.orders += 1
         self.to_client(username, self._accepted(order, now_ns))
         ioc = order.tif == ouch.TIF_IMMEDIATE_OR_CANCEL or market
+        if order.minimum_quantity and (
+            self._available(state.book, order.side, limit) < order.minimum_quantity
+        ):
+            # Not enough to trade the minimum at once: nothing trades.
+            self.to_client(
+                username,
+                ouch.Canceled(now_ns, token, order.open_shares, Cancel.IMMEDIATE_OR_CANCEL),
+            )
+            order.open_shares = 0
+            return
         result = state.book.submit(
             order.ref, order.side, limit, order.open_shares, self._owner(order.firm), now_ns,
             ioc=ioc, self_trade=self.self_trade,
@@ -253,53 +266,80 @@ class Venue:
         self._conclude(state, result, order, now_ns, market)
 
     def cancel_order(self, username: str, token: str, shares: int, now_ns: int) -> None:
-        """OUCH Cancel Order: `shares` is the new intended size (0 cancels all)."""
+        """OUCH Cancel Order: `shares` is the order's new intended size, counting what has
+        already executed (0 cancels all that is open)."""
         order = self.live_tokens.get((username, token))
         if order is None:
             self.counters.cancel_rejects += 1
             self.to_client(username, ouch.CancelReject(now_ns, token))
             return
-        if shares >= order.open_shares:
+        self._reduce(order, max(0, shares - order.executed_shares), now_ns, modify=False)
+
+    def modify_order(self, username: str, m: Any, now_ns: int) -> None:
+        """OUCH Modify Order: a smaller size, same rule as Cancel (a side change is refused)."""
+        order = self.live_tokens.get((username, m.order_token))
+        if order is None or m.side != order.side_code:
+            self.counters.cancel_rejects += 1
+            self.to_client(username, ouch.CancelReject(now_ns, m.order_token))
+            return
+        self._reduce(order, max(0, m.shares - order.executed_shares), now_ns, modify=True)
+
+    def _reduce(self, order: ClientOrder, open_shares: int, now_ns: int, modify: bool) -> None:
+        if open_shares >= order.open_shares:
             return  # nothing to take off: the order already is that small
         self.counters.cancels += 1
-        if shares == 0:
+        if open_shares == 0:
             self._cancel_client_order(order, now_ns, Cancel.USER_REQUESTED)
             return
         state = self.symbols[order.symbol]
-        decrement = order.open_shares - shares
+        decrement = order.open_shares - open_shares
         state.book.cancel(order.ref, decrement)
-        order.open_shares = shares
+        order.open_shares = open_shares
         self._feed(itch.OrderCancel(state.locate, 0, now_ns, order.ref, decrement))
-        self.to_client(username, ouch.Canceled(now_ns, token, decrement, Cancel.USER_REQUESTED))
+        if modify:
+            message = ouch.OrderModified(now_ns, order.token, order.side_code, open_shares)
+        else:
+            message = ouch.Canceled(now_ns, order.token, decrement, Cancel.USER_REQUESTED)
+        self.to_client(order.username, message)
 
     def replace_order(self, username: str, m: Any, now_ns: int) -> None:
-        """OUCH Replace Order: new token, and the new open shares, price and time in force."""
+        """OUCH Replace Order: a new token, price and time in force, and `shares` the order's
+        new total size counting what has already executed (as for Cancel).
+
+        As the spec says, a replace of an order that is no longer live, or one reusing a
+        token, is ignored; an invalid replace of a live order cancels it and leaves the new
+        token unused.
+        """
         old = self.live_tokens.get((username, m.existing_order_token))
         new_key = (username, m.replacement_order_token)
-        if new_key in self.used_tokens:
-            self.counters.duplicate_tokens += 1
+        if old is None or new_key in self.used_tokens:
+            self.counters.ignored_replaces += 1
             self.log.warning(
-                "%s: duplicate replacement token %r ignored", username, m.replacement_order_token
-            )
-            return
-        self.used_tokens.add(new_key)
-        if old is None:
-            self._reject(username, m.replacement_order_token, Reject.OTHER, now_ns)
+                "%s: replace of %r by %r ignored (%s)", username, m.existing_order_token,
+                m.replacement_order_token,
+                "no such live order" if old is None else "replacement token already used",
+            )  # fmt: skip
             return
         state = self.symbols[old.symbol]
-        reason = self._replace_reject_reason(state, old, m, now_ns)
+        open_shares = max(0, m.shares - old.executed_shares)
+        reason = self._replace_reject_reason(state, old, m, open_shares, now_ns)
         if reason is not None:
-            self._reject(username, m.replacement_order_token, reason, now_ns)
+            self.log.info(
+                "%s: invalid replace of %r (%s): the order is cancelled",
+                username, old.token, Reject(reason).description,
+            )  # fmt: skip
+            self._cancel_client_order(old, now_ns, Cancel.SYSTEM_CANCEL)
             return
-        if m.shares == 0:
+        self.used_tokens.add(new_key)
+        if open_shares == 0:
             self._cancel_client_order(old, now_ns, Cancel.USER_REQUESTED)
             return
         self.counters.replaces += 1
         del self.live_tokens[(username, old.token)]
         previous_token = old.token
-        keeps_priority = m.price == old.price and m.shares <= old.open_shares
+        keeps_priority = m.price == old.price and open_shares <= old.open_shares
         old_ref = old.ref
-        decrement = old.open_shares - m.shares
+        decrement = old.open_shares - open_shares
         old.token = m.replacement_order_token
         old.tif = m.time_in_force_s
         old.display = m.display
@@ -309,57 +349,41 @@ class Venue:
             if decrement:
                 state.book.cancel(old_ref, decrement)
                 self._feed(itch.OrderCancel(state.locate, 0, now_ns, old_ref, decrement))
-            old.open_shares = m.shares
+            old.open_shares = open_shares
             self.live_tokens[(username, old.token)] = old
             self.to_client(username, self._replaced(old, previous_token, now_ns))
             self._schedule_expiry(old, now_ns)
             return
         new_ref = self._new_ref()
         result = state.book.amend_replace(
-            old_ref, new_ref, m.shares, m.price, now_ns, self_trade=self.self_trade
+            old_ref, new_ref, open_shares, m.price, now_ns, self_trade=self.self_trade
         )
         del self.client_orders[old_ref]
         old.ref = new_ref
         old.price = m.price
-        old.open_shares = m.shares
+        old.open_shares = open_shares
         self.to_client(username, self._replaced(old, previous_token, now_ns))
-        if result.n_fills == 0 and result.resting == m.shares:
+        if result.n_fills == 0 and result.n_stp == 0 and result.resting == open_shares:
             self._feed(
-                itch.OrderReplace(state.locate, 0, now_ns, old_ref, new_ref, m.shares, m.price)
+                itch.OrderReplace(state.locate, 0, now_ns, old_ref, new_ref, open_shares, m.price)
             )
             self.client_orders[new_ref] = old
             self.live_tokens[(username, old.token)] = old
             self._schedule_expiry(old, now_ns)
             return
-        # It traded: to the feed the old order is gone and the remainder is a new order.
+        # It met the other side: to the feed the old order is gone (before the fills and
+        # self-trade cancels it caused) and what is left is a new order.
         self._feed(itch.OrderDelete(state.locate, 0, now_ns, old_ref))
         self._conclude(state, result, old, now_ns, market=False)
-
-    def modify_order(self, username: str, m: Any, now_ns: int) -> None:
-        """OUCH Modify Order: reduce the open shares (a side change is not supported)."""
-        order = self.live_tokens.get((username, m.order_token))
-        if order is None or m.side != order.side_code or m.shares >= order.open_shares:
-            self.counters.cancel_rejects += 1
-            self.to_client(username, ouch.CancelReject(now_ns, m.order_token))
-            return
-        if m.shares == 0:
-            self._cancel_client_order(order, now_ns, Cancel.USER_REQUESTED)
-            return
-        state = self.symbols[order.symbol]
-        decrement = order.open_shares - m.shares
-        state.book.cancel(order.ref, decrement)
-        order.open_shares = m.shares
-        self._feed(itch.OrderCancel(state.locate, 0, now_ns, order.ref, decrement))
-        self.to_client(username, ouch.OrderModified(now_ns, order.token, order.side_code, m.shares))
 
     def expire(self, now_ns: int) -> int:
         """Cancel orders whose time in force has run out (reason T); returns how many."""
         expired = 0
         heap = self.expiries
         while heap and heap[0][0] <= now_ns:
-            _, ref, tif = heapq.heappop(heap)
-            order = self.client_orders.get(ref)
-            if order is not None and order.tif == tif:
+            due, _, order = heapq.heappop(heap)
+            # A replace may have moved the order's deadline, or it may be gone already.
+            if order.expires_ns == due and self.client_orders.get(order.ref) is order:
                 self._cancel_client_order(order, now_ns, Cancel.TIMEOUT)
                 expired += 1
         return expired
@@ -504,9 +528,13 @@ class Venue:
             owner = self.firm_owner[firm] = len(self.firm_owner) + 1
         return owner or 0
 
-    def _entry_reject_reason(self, m: Any, now_ns: int) -> str | None:
+    def _entry_reject_reason(self, username: str, m: Any, now_ns: int) -> str | None:
         if not m.order_token or not m.order_token.isprintable():
             return Reject.OTHER
+        if m.firm and m.firm != self._firm_of(username):
+            # An account trades for its own firm only: another firm's name would dodge (or
+            # aim) self-trade prevention and show under that firm's MPID.
+            return Reject.FIRM_NOT_AUTHORIZED_FOR_CLEARING
         state = self.symbols.get(m.stock)
         if state is None:
             return Reject.INVALID_STOCK
@@ -518,27 +546,32 @@ class Venue:
             return Reject.SHARES_EXCEED_SAFETY_THRESHOLD
         if m.display not in DISPLAYED:
             return Reject.INVALID_DISPLAY_TYPE
-        if m.minimum_quantity > m.shares:
-            return Reject.INVALID_MINIMUM_QUANTITY
+        if m.minimum_quantity and (
+            m.minimum_quantity > m.shares
+            or (m.time_in_force_s != ouch.TIF_IMMEDIATE_OR_CANCEL and m.price != MARKET_PRICE)
+        ):
+            return Reject.INVALID_MINIMUM_QUANTITY  # only an IOC order may ask for a minimum
         if m.price == MARKET_PRICE:
             return None
         return self._price_reject_reason(state, SIDES[m.side], m.price, now_ns)
 
     def _replace_reject_reason(
-        self, state: SymbolState, old: ClientOrder, m: Any, now_ns: int
+        self, state: SymbolState, old: ClientOrder, m: Any, open_shares: int, now_ns: int
     ) -> str | None:
         if not m.replacement_order_token or not m.replacement_order_token.isprintable():
             return Reject.OTHER
         if state.halted:
             return Reject.HALTED
-        if m.shares > self.config.max_order_shares:
+        if open_shares > self.config.max_order_shares:
             return Reject.SHARES_EXCEED_SAFETY_THRESHOLD
         if m.display not in DISPLAYED:
             return Reject.INVALID_DISPLAY_TYPE
-        if m.shares and m.minimum_quantity > m.shares:
-            return Reject.INVALID_MINIMUM_QUANTITY
-        if m.shares == 0:
+        if m.minimum_quantity:
+            return Reject.INVALID_MINIMUM_QUANTITY  # a minimum quantity is for IOC orders only
+        if open_shares == 0:
             return None
+        if m.display == "P" and self._would_cross(state.book, old.side, m.price):
+            return Reject.INVALID_PRICE
         return self._price_reject_reason(state, old.side, m.price, now_ns)
 
     def _price_reject_reason(
@@ -579,6 +612,22 @@ class Venue:
         if side == BUY:
             return (int(reference * (1 + self.collar)) // self.tick) * self.tick
         return max(self.tick, -(-int(reference * (1 - self.collar)) // self.tick) * self.tick)
+
+    @staticmethod
+    def _available(book: OrderBook, side: int, limit: int) -> int:
+        """Shares on the opposite side at `limit` or better."""
+        levels = 16
+        while True:
+            depth = book.depth(levels)
+            prices, qtys = (
+                (depth.ask_prices, depth.ask_qtys)
+                if side == BUY
+                else (depth.bid_prices, depth.bid_qtys)
+            )
+            reachable = prices <= limit if side == BUY else prices >= limit
+            if len(prices) < levels or not reachable[-1]:
+                return int(qtys[reachable].sum())
+            levels *= 4
 
     @staticmethod
     def _would_cross(book: OrderBook, side: int, price: int) -> bool:
@@ -666,9 +715,12 @@ class Venue:
         self._schedule_expiry(order, now_ns)
 
     def _schedule_expiry(self, order: ClientOrder, now_ns: int) -> None:
-        if order.tif not in (ouch.TIF_IMMEDIATE_OR_CANCEL, DAY_TIF, GTC_TIF):
-            due = now_ns + order.tif * NANOS_PER_SECOND
-            heapq.heappush(self.expiries, (due, order.ref, order.tif))
+        if order.tif in (ouch.TIF_IMMEDIATE_OR_CANCEL, DAY_TIF, GTC_TIF):
+            order.expires_ns = 0
+            return
+        order.expires_ns = now_ns + order.tif * NANOS_PER_SECOND
+        self.expiry_serial += 1
+        heapq.heappush(self.expiries, (order.expires_ns, self.expiry_serial, order))
 
     def _add_message(self, state, ref, side, shares, price, ts_ns) -> Any:
         return itch.AddOrder(

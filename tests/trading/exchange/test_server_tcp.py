@@ -326,9 +326,12 @@ def test_a_snapshot_then_the_feed_from_its_sequence_rebuilds_the_live_book(excha
     time.sleep(0.5)  # the market moves on
     with SoupClient("127.0.0.1", exchange.ports.feed) as feed:
         feed.login("demo", "demo", resume)
-        target = exchange.call(lambda: exchange.server.feed_log.next_sequence)
-        live = exchange.call(
-            lambda: {s.locate: s.book.depth(5) for s in exchange.server.venue.symbols.values()}
+        # The feed position and the books it leads to, read at one instant.
+        target, live = exchange.call(
+            lambda: (
+                exchange.server.feed_log.next_sequence,
+                {s.locate: s.book.depth(5) for s in exchange.server.venue.symbols.values()},
+            )
         )
         for _ in range(target - resume):
             apply_itch(books, itch.decode(feed.receive_sequenced()))
@@ -438,3 +441,25 @@ def test_a_restarted_exchange_has_a_new_session_and_refuses_the_old_one(exchange
     with SoupClient("127.0.0.1", second.ports.order) as client:
         session, sequence = client.login("demo", "demo", 1)
         assert session != old_session and sequence == 1
+
+
+def test_a_snapshot_resumes_after_what_feed_latency_still_holds_back(exchange_factory):
+    exchange = exchange_factory(feed_latency_us=300_000)
+    with order_session(exchange) as client:
+        client.send(enter("D1", "B", 100, 1_890_000))
+        ouch_until(client, ouch.Accepted)
+    with SoupClient("127.0.0.1", exchange.ports.snapshot) as snapshot:
+        snapshot.login("demo", "demo", 0)  # a snapshot is always served whole
+        messages = []
+        while not messages or not isinstance(messages[-1], itch.EndOfSnapshot):
+            messages.append(itch.decode(snapshot.receive_sequenced()))
+    adds = [m for m in messages if isinstance(m, itch.AddOrder)]
+    assert [a.price for a in adds] == [1_890_000]
+    with SoupClient("127.0.0.1", exchange.ports.feed) as feed:
+        feed.login("demo", "demo", messages[-1].sequence_number)
+        with order_session(exchange) as client:
+            client.send(enter("D2", "B", 100, 1_880_000))
+            ouch_until(client, ouch.Accepted)
+        later = itch.decode(feed.receive_sequenced(5))
+    # The first message after the snapshot is the next order, not D1's Add a second time.
+    assert isinstance(later, itch.AddOrder) and later.price == 1_880_000

@@ -316,3 +316,91 @@ def test_agent_flow_trades_with_clients_and_reports_its_orders_gone():
     venue.apply_flow(FlowAction(CANCEL, "AAPL", 8), NOW)
     assert gone == [("AAPL", 7), ("AAPL", 8)]
     assert venue.symbols["AAPL"].book.best_ask() == (0, 0)
+
+
+def test_a_replace_that_meets_only_its_own_firm_cancels_the_resting_order_and_says_so():
+    venue, out = make_venue(self_trade="cancel_oldest")
+    venue.handle("demo", enter("S1", "S", 100, 1_900_000), NOW)
+    venue.handle("bob", enter("B1", "B", 100, 1_899_000), NOW)  # bob is firm DEMO too
+    out.take()
+    venue.handle("bob", replace("B1", "B2", 100, 1_900_000), NOW)
+    client, feed = out.take()
+    demo = [m for u, m in client if u == "demo"]
+    assert types(demo) == ["Canceled"] and demo[0].reason == "Q"
+    assert types(feed) == ["OrderDelete", "OrderDelete", "AddOrder"]  # B1, S1, then B2 rests
+    assert set(t for _, t in venue.live_tokens) == {"B2"}
+    venue.symbols["AAPL"].book.assert_not_crossed()
+
+
+def test_replace_shares_count_what_has_already_executed():
+    venue, out = make_venue()
+    venue.handle("demo", enter("B1", "B", 500, 1_900_000), NOW)
+    venue.handle("alice", enter("S1", "S", 100, 1_900_000), NOW)  # executes 100 of B1
+    out.take()
+    venue.handle("demo", replace("B1", "B2", 500, 1_900_000), NOW)
+    replaced = out.take()[0][0][1]
+    assert replaced.shares == 400  # 500 in total, 100 of them already done
+    venue.cancel_order("demo", "B2", 300, NOW)  # a total of 300: 200 left open
+    canceled = out.take()[0][0][1]
+    assert canceled.decrement_shares == 200
+    assert venue.live_tokens[("demo", "B2")].open_shares == 200
+
+
+def test_a_replace_moves_the_deadline_of_a_timed_order():
+    venue, out = make_venue()
+    venue.handle("demo", enter("B1", "B", 100, 1_890_000, tif=5), NOW)
+    venue.handle("demo", replace("B1", "B2", 100, 1_890_000, tif=5), NOW + 3_000_000_000)
+    out.take()
+    assert venue.expire(NOW + 5_000_000_000) == 0
+    assert venue.expire(NOW + 8_000_000_000) == 1
+
+
+def test_a_replace_of_a_dead_order_or_with_a_used_token_is_ignored():
+    venue, out = make_venue()
+    venue.handle("demo", enter("B1", "B", 100, 1_890_000), NOW)
+    venue.handle("demo", enter("B9", "B", 100, 1_880_000), NOW)
+    out.take()
+    venue.handle("demo", replace("GONE", "B2", 100, 1_890_000), NOW)
+    venue.handle("demo", replace("B1", "B9", 100, 1_890_000), NOW)
+    assert out.take() == ([], [])
+    assert venue.counters.ignored_replaces == 2
+
+
+def test_an_invalid_replace_of_a_live_order_cancels_it_and_keeps_the_token_free():
+    venue, out = make_venue()
+    venue.handle("demo", enter("B1", "B", 100, 1_890_000), NOW)
+    out.take()
+    venue.handle("demo", replace("B1", "B2", 100, 1_890_050), NOW)  # off the tick grid
+    client, feed = out.take()
+    assert types(client) == ["Canceled"] and client[0][1].order_token == "B1"
+    assert types(feed) == ["OrderDelete"]
+    venue.handle("demo", enter("B2", "B", 100, 1_890_000), NOW)
+    assert types(out.take()[0]) == ["Accepted"]
+
+
+def test_an_account_may_not_trade_for_another_firm():
+    venue, out = make_venue()
+    message = ouch.EnterOrder("F1", "B", 100, "AAPL", 1_890_000, ouch.TIF_SYSTEM_HOURS, "ALIC",
+                              "Y", "P", "N", 0, "N", " ")  # fmt: skip
+    venue.handle("demo", message, NOW)
+    assert out.take()[0][0][1].reason == "L"
+
+
+def test_a_minimum_quantity_is_for_ioc_orders_and_all_or_nothing_up_to_it():
+    venue, out = make_venue()
+    venue.handle("alice", enter("S1", "S", 100, 1_900_000), NOW)
+    out.take()
+
+    def ioc(token, shares, minimum, tif=ouch.TIF_IMMEDIATE_OR_CANCEL):
+        return ouch.EnterOrder(token, "B", shares, "AAPL", 1_900_000, tif, "", "Y", "P", "N",
+                               minimum, "N", " ")  # fmt: skip
+
+    venue.handle("demo", ioc("M0", 300, 200, tif=ouch.TIF_SYSTEM_HOURS), NOW)
+    assert out.take()[0][0][1].reason == "N"
+    venue.handle("demo", ioc("M1", 300, 200), NOW)
+    client, feed = out.take()
+    assert types(client) == ["Accepted", "Canceled"] and client[1][1].decrement_shares == 300
+    assert feed == []
+    venue.handle("demo", ioc("M2", 300, 100), NOW)
+    demo = [m for u, m in out.take()[0] if u == "demo"]
+    assert types(demo) == ["Accepted", "Executed", "Canceled"]

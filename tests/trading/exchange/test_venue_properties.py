@@ -106,10 +106,12 @@ class Client:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(request, min_size=10, max_size=80))
-def test_any_request_sequence_keeps_books_sound_and_the_feed_truthful(requests):
+@given(
+    st.lists(request, min_size=10, max_size=80), st.sampled_from(["cancel_newest", "cancel_oldest"])
+)
+def test_any_request_sequence_keeps_books_sound_and_the_feed_truthful(requests, self_trade):
     seen = Client()
-    config = make_config(collar_pct=5.0)
+    config = make_config(collar_pct=5.0, self_trade=self_trade)
     venue = Venue(config.exchange, list(SYMBOLS), seen.to_client, seen.to_feed)
     now = 34_200_000_000_000
     tokens: dict[str, list[str]] = defaultdict(list)
