@@ -434,6 +434,8 @@ class ExchangeServer:
         events = replay.events_for(row)
         for event in events:
             self.venue.publish(replay.to_itch(event, locate))
+        if self.venue.client_orders:
+            self.venue.uncross_clients(replay.symbol, ts_ns)
         self.venue.expire(ts_ns)
         return len(events)
 

@@ -430,6 +430,75 @@ class Venue:
             )
             self.on_agent_rested(action.symbol, action.agent_order_id, action.side, action.price)
 
+    def uncross_clients(self, symbol: str, now_ns: int) -> int:
+        """A replayed order that arrives through a resting client order has traded with it:
+        fill the client at its own price (it was there first) and publish the replayed
+        order's side as Order Executed With Price. Returns the shares traded.
+
+        Replayed history alone never crosses the book, so a crossed book here always has a
+        client order on one side of it.
+        """
+        state = self.symbols[symbol]
+        book = state.book
+        traded = 0
+        while True:
+            bid = book.best_bid()[0]
+            ask = book.best_ask()[0]
+            if not bid or not ask or bid < ask:
+                return traded
+            client, replayed = self._crossing_pair(state, bid, ask)
+            if client is None or replayed is None:
+                return traded
+            qty = min(client.open_shares, replayed.qty)
+            remaining = book.execute(client.ref, qty)
+            book.execute(replayed.ref, qty)
+            if self.on_house_fill is not None:
+                self.on_house_fill(replayed.ref, qty)
+            self.match_number += 1
+            match = self.match_number
+            self._feed(itch.OrderExecuted(state.locate, 0, now_ns, client.ref, qty, match))
+            self._feed(
+                itch.OrderExecutedWithPrice(
+                    state.locate, 0, now_ns, replayed.ref, qty, match, "Y", client.price
+                )
+            )
+            client.executed_shares += qty
+            client.open_shares = remaining
+            state.volume += qty
+            state.trades += 1
+            state.last_trade_price = client.price
+            self.counters.executions += 1
+            self.counters.shares_traded += qty
+            self.to_client(
+                client.username,
+                ouch.Executed(now_ns, client.token, qty, client.price, "A", match),
+            )
+            if remaining == 0:
+                self._forget(client)
+            traded += qty
+
+    def _crossing_pair(self, state: SymbolState, bid: int, ask: int):
+        """The best-placed client order inside the cross, and the first replayed order at the
+        opposite best price that it meets."""
+        crossing = [
+            order
+            for order in self.client_orders.values()
+            if order.symbol == state.name
+            and (
+                (order.side == BUY and order.price >= ask)
+                or (order.side == SELL and order.price <= bid)
+            )
+        ]
+        if not crossing:
+            return None, None
+        client = min(crossing, key=lambda o: (-o.price * o.side, state.book.queue_ahead(o.ref)))
+        price = ask if client.side == BUY else bid
+        # Priority order; only ever walked while the book is crossed, which is rare.
+        for order in state.book:
+            if order.owner == 0 and order.side == -client.side and order.price == price:
+                return client, order
+        return client, None
+
     def fill_clients_ahead(self, symbol: str, ref: int, shares: int, now_ns: int) -> int:
         """A replayed execution of `shares` of resting order `ref`: client orders queued ahead
         of it at its price would have met the incoming order first, so they fill first.

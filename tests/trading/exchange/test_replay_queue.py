@@ -1,5 +1,6 @@
-"""In replay mode a client's order that waits in the queue ahead of a replayed order fills
-first when LOBSTER executes that replayed order; one queued behind it does not."""
+"""Client orders in replay mode: one that waits in the queue ahead of a replayed order fills
+first when LOBSTER executes that replayed order, one queued behind it does not; and a
+replayed order arriving through a resting client order trades with it at the client's price."""
 
 import asyncio
 
@@ -62,4 +63,45 @@ def test_only_the_client_order_ahead_of_the_executed_one_fills(tmp_path):
     # The client's fill comes first, then LOBSTER's own two executions, as replayed.
     assert [m.order_reference_number for m in executions] == [
         accepted.order_reference_number, 2, 1,
+    ]  # fmt: skip
+
+
+CROSSING_MESSAGES = [
+    "34200.1,1,1,100,1001000,-1",  # order 1 offers 100 @ $100.10
+    "34200.2,1,2,100,1000400,-1",  # order 2 offers 100 @ $100.04: through the client's bid
+    "34200.3,3,1,100,1001000,-1",  # order 1 leaves
+]
+CROSSING_BOOKS = [
+    "1001000,100,-9999999999,0",
+    "1000400,100,-9999999999,0",
+    "1000400,100,-9999999999,0",
+]
+
+
+def test_a_replayed_order_through_a_resting_client_order_trades_at_the_clients_price(tmp_path):
+    base = "CROSS_2012-06-21_34200000_57600000_{}_1.csv"
+    (tmp_path / base.format("message")).write_text("\n".join(CROSSING_MESSAGES) + "\n")
+    (tmp_path / base.format("orderbook")).write_text("\n".join(CROSSING_BOOKS) + "\n")
+    source = load_replay(tmp_path / base.format("message"), 100)
+    server = ExchangeServer(make_config(), replay=source, replay_speed=0)
+
+    async def replay_with_a_resting_bid() -> None:
+        locate = server.venue.symbols["CROSS"].locate
+        server.replay_row(0, locate)
+        bid = ouch.EnterOrder("BID", "B", 300, "CROSS", 1_000_500, ouch.TIF_SYSTEM_HOURS, "",
+                              "Y", "P", "N", 0, "N", " ")  # fmt: skip
+        server.venue.handle("demo", bid, server.clock())
+        for row in (1, 2):
+            server.replay_row(row, locate)
+            server.venue.symbols["CROSS"].book.assert_not_crossed()
+
+    asyncio.run(replay_with_a_resting_bid())
+    demo = [ouch.decode_outbound(p) for p in _payloads(server.order_entry.account_log("demo"))]
+    fills = [(m.executed_shares, m.execution_price) for m in demo if isinstance(m, ouch.Executed)]
+    # 100 at row 1, and 100 more at row 2 where LOBSTER's offer is still shown at $100.04.
+    assert fills == [(100, 1_000_500), (100, 1_000_500)]
+    feed = list(map(itch.decode, _payloads(server.feed_log)))
+    with_price = [m for m in feed if isinstance(m, itch.OrderExecutedWithPrice)]
+    assert [(m.executed_shares, m.execution_price, m.printable) for m in with_price] == [
+        (100, 1_000_500, "Y"), (100, 1_000_500, "Y"),
     ]  # fmt: skip
