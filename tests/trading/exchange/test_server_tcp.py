@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from trading.book_builder import BookBuilder
 from trading.protocols import itch, ouch
 from trading.protocols import soupbintcp as soup
 from trading.protocols.soup_client import LoginRejected, SoupClient
@@ -317,12 +318,9 @@ def test_a_snapshot_then_the_feed_from_its_sequence_rebuilds_the_live_book(excha
             if isinstance(message, itch.AddOrder):
                 adds.append(message)
     assert adds, "the agents should have built a book"
-    from trading.order_book import OrderBook
-
-    books = {}
+    builder = BookBuilder()
     for add in adds:
-        book = books.setdefault(add.stock_locate, OrderBook())
-        book.add(add.order_reference_number, 1 if add.side == "B" else -1, add.price, add.shares)
+        builder.apply(add)
     time.sleep(0.5)  # the market moves on
     with SoupClient("127.0.0.1", exchange.ports.feed) as feed:
         feed.login("demo", "demo", resume)
@@ -334,32 +332,13 @@ def test_a_snapshot_then_the_feed_from_its_sequence_rebuilds_the_live_book(excha
             )
         )
         for _ in range(target - resume):
-            apply_itch(books, itch.decode(feed.receive_sequenced()))
+            builder.apply(itch.decode(feed.receive_sequenced()))
     for locate, depth in live.items():
-        mine = books[locate].depth(5)
+        mine = builder.book(locate).depth(5)
         assert mine.bid_prices.tolist() == depth.bid_prices.tolist()
         assert mine.bid_qtys.tolist() == depth.bid_qtys.tolist()
         assert mine.ask_prices.tolist() == depth.ask_prices.tolist()
         assert mine.ask_qtys.tolist() == depth.ask_qtys.tolist()
-
-
-def apply_itch(books, message):
-    from trading.order_book import OrderBook
-
-    book = books.setdefault(getattr(message, "stock_locate", 0), OrderBook())
-    kind = type(message)
-    if kind in (itch.AddOrder, itch.AddOrderMpid):
-        book.add(message.order_reference_number, 1 if message.side == "B" else -1,
-                 message.price, message.shares)  # fmt: skip
-    elif kind is itch.OrderExecuted:
-        book.execute(message.order_reference_number, message.executed_shares)
-    elif kind is itch.OrderCancel:
-        book.cancel(message.order_reference_number, message.cancelled_shares)
-    elif kind is itch.OrderDelete:
-        book.delete(message.order_reference_number)
-    elif kind is itch.OrderReplace:
-        book.replace(message.original_order_reference_number,
-                     message.new_order_reference_number, message.shares, message.price)  # fmt: skip
 
 
 # -- operator view ---------------------------------------------------------------------------

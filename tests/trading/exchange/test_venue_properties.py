@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.configs import make_config
+from trading.book_builder import BookBuilder
 from trading.exchange.venue import Venue
-from trading.order_book import BUY, SELL, OrderBook
 from trading.protocols import itch, ouch
 
 ACCOUNTS = ("demo", "alice", "bob")
@@ -53,7 +53,7 @@ class Client:
     """Everything the clients and a feed subscriber saw."""
 
     def __init__(self) -> None:
-        self.books: dict[int, OrderBook] = {}
+        self.feed = BookBuilder()
         self.accepted: dict[tuple[str, str], int] = {}
         self.done: dict[tuple[str, str], int] = defaultdict(int)
         self.fills: dict[int, list[tuple[str, int, int, str]]] = defaultdict(list)
@@ -86,23 +86,7 @@ class Client:
             self.done[key] += self.accepted[key] - self.done[key] - message.shares
 
     def to_feed(self, message):
-        if isinstance(message, bytes):
-            message = itch.decode(message)
-        kind = type(message)
-        locate = getattr(message, "stock_locate", 0)
-        book = self.books.setdefault(locate, OrderBook(100))
-        if kind in (itch.AddOrder, itch.AddOrderMpid):
-            side = BUY if message.side == "B" else SELL
-            book.add(message.order_reference_number, side, message.price, message.shares)
-        elif kind is itch.OrderExecuted:
-            book.execute(message.order_reference_number, message.executed_shares)
-        elif kind is itch.OrderCancel:
-            book.cancel(message.order_reference_number, message.cancelled_shares)
-        elif kind is itch.OrderDelete:
-            book.delete(message.order_reference_number)
-        elif kind is itch.OrderReplace:
-            book.replace(message.original_order_reference_number,
-                         message.new_order_reference_number, message.shares, message.price)  # fmt: skip
+        self.feed.apply(itch.decode(message) if isinstance(message, bytes) else message)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -153,7 +137,7 @@ def test_any_request_sequence_keeps_books_sound_and_the_feed_truthful(requests, 
 
         for state in venue.symbols.values():
             state.book.assert_not_crossed()
-            rebuilt = seen.books.get(state.locate, OrderBook(100))
+            rebuilt = seen.feed.book(state.locate)
             assert [(o.ref, o.side, o.price, o.qty) for o in rebuilt] == [
                 (o.ref, o.side, o.price, o.qty) for o in state.book
             ]
