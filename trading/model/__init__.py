@@ -1,0 +1,1 @@
+"""The records every part of the trading core speaks: orders, fills and market data."""
