@@ -1,0 +1,1 @@
+"""The trading engine's parts: market data in, orders out."""
