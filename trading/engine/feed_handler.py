@@ -58,6 +58,7 @@ class FeedHandler:
         *,
         tick_size: int = 100,
         on_message: Callable[[object, int], None] | None = None,
+        on_snapshot: Callable[[int], None] | None = None,
         logger: logging.Logger | None = None,
         clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
@@ -68,6 +69,7 @@ class FeedHandler:
         self.password = password
         self.tick_size = tick_size
         self.on_message = on_message
+        self.on_snapshot = on_snapshot  # after a (re)synchronisation: every book is new
         self.log = logger or logging.getLogger("MD")
         self.clock_ns = clock_ns
         self.builder = BookBuilder(tick_size)
@@ -219,6 +221,8 @@ class FeedHandler:
             sock.sendall(soup.encode_logout_request())
         finally:
             sock.close()
+        if self.on_snapshot is not None:
+            self.on_snapshot(self.clock_ns())
         self.log.info(
             "snapshot loaded: %d orders in %d books, feed resumes at %d",
             sum(len(b) for b in self.builder.books.values()), len(self.builder.books),

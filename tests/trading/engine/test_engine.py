@@ -1,0 +1,100 @@
+"""The engine against the simulator over real TCP: ticks in, orders out, fills booked."""
+
+import dataclasses
+import time
+
+import pytest
+
+from tests.support.configs import make_config
+from trading.engine.engine import TradingEngine
+from trading.exchange.embedded import ExchangeThread
+from trading.model.orders import BUY, OrderIntent, TimeInForce
+from trading.protocols import ouch
+from trading.protocols.soup_client import SoupClient
+
+pytestmark = [pytest.mark.tcp]
+
+
+def engine_for(exchange, config) -> TradingEngine:
+    ports = exchange.ports
+    return TradingEngine(
+        config, host="127.0.0.1", order_port=ports.order, feed_port=ports.feed,
+        snapshot_port=ports.snapshot, username="demo", password="demo",
+    )  # fmt: skip
+
+
+def run_for(engine, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        engine.run_once(0.005)
+
+
+def venue_positions(exchange, username="demo"):
+    """The account's positions as the simulator itself recorded them (its OUCH stream)."""
+
+    def read():
+        sides, positions = {}, {}
+        for frame in exchange.server.order_entry.account_log(username).frames:
+            message = ouch.decode_outbound(bytes(frame[3:]))
+            if isinstance(message, ouch.Accepted):
+                sides[message.order_token] = (message.stock, 1 if message.side == "B" else -1)
+            elif isinstance(message, ouch.Executed):
+                stock, side = sides[message.order_token]
+                positions[stock] = positions.get(stock, 0) + side * message.executed_shares
+        return {s: q for s, q in positions.items() if q}
+
+    return exchange.call(read)
+
+
+def test_the_acceptance_trace_buy_at_the_offer_is_acked_filled_and_booked():
+    config = make_config()
+    config = dataclasses.replace(config, engine=dataclasses.replace(config.engine, strategies=[]))
+    with ExchangeThread(config) as exchange:
+        with SoupClient("127.0.0.1", exchange.ports.order) as alice:
+            alice.login("alice", "secret1", 0)
+            for token, side, price in (("Q1", "B", 1_899_800), ("Q2", "S", 1_900_200)):
+                alice.send(
+                    ouch.EnterOrder(
+                        token,
+                        side,
+                        100,
+                        "AAPL",
+                        price,
+                        ouch.TIF_SYSTEM_HOURS,
+                        "",
+                        "Y",
+                        "P",
+                        "N",
+                        0,
+                        "N",
+                        " ",
+                    ).encode()  # fmt: skip
+                )
+            alice.receive_sequenced()
+            engine = engine_for(exchange, config)
+            run_for(engine, 0.5)  # snapshot, quotes 189.98 / 190.02
+            engine.submit(OrderIntent("AAPL", BUY, 100, 1_900_200, TimeInForce.IOC, "ticket"))
+            run_for(engine, 0.5)
+        position = engine.portfolio.position("AAPL")
+        assert (position.qty, position.avg_price) == (100, 1_900_200)
+        assert engine.counters.fills == 1 and engine.oms.working_orders() == []
+        assert venue_positions(exchange) == {"AAPL": 100}
+        assert engine.latency.publish()["order_to_ack"]["count"] == 1
+        engine.shutdown()
+
+
+def test_strategies_trade_the_synthetic_market_and_the_books_agree_with_the_venue():
+    config = make_config(flow=True)
+    engine_config = dataclasses.replace(config.engine, strategies=["market_maker"])
+    config = dataclasses.replace(config, engine=engine_config)
+    with ExchangeThread(config) as exchange:
+        engine = engine_for(exchange, config)
+        run_for(engine, 4.0)
+        assert engine.counters.orders > 0
+        engine.shutdown()
+        time.sleep(0.2)
+        mine = {p.symbol: p.qty for p in engine.portfolio.open_positions()}
+        assert mine == venue_positions(exchange)
+        assert engine.oms.working_orders() == []
+        status = engine.status()
+        assert status["latency_us"]["tick_to_order"]["count"] > 0

@@ -1,0 +1,369 @@
+"""The trading engine's hot loop for one account.
+
+market data -> book -> strategies -> pre-trade risk -> order manager -> gateway -> venue,
+and back: acks and fills -> order manager -> portfolio -> risk -> strategies.
+
+One thread does all of it, event by event, so nothing needs a lock; the only work besides the
+hot path is a housekeeping step (timers, overdue orders, marks, latency draining) run between
+events a few times a second. Timestamps (monotonic ns) travel with each event: T1 when the
+market data arrived, T2 when a strategy asked for an order, T3 when risk passed it, T4 when it
+was written to the socket, T5 when the venue's answer arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trading.config import SystemConfig
+from trading.engine.feed_handler import FeedHandler
+from trading.engine.gateway import OuchGateway, VenueMessage, VenueReset
+from trading.engine.latency import LatencyBook
+from trading.model.market import BookTop
+from trading.model.orders import BUY, CancelIntent, Fill, OrderIntent
+from trading.portfolio.order_manager import OrderManager
+from trading.portfolio.positions import Portfolio, to_dollars
+from trading.prices import PRICE_SCALE, format_price
+from trading.protocols import itch, ouch
+from trading.risk.limits import RiskLimits
+from trading.risk.pre_trade_risk import PreTradeRisk
+from trading.strategies.base import Strategy, WorkingOrder, build_strategies
+
+HOUSEKEEPING_NS = 100_000_000  # 10 times a second
+ACK_TIMEOUT_NS = 2_000_000_000
+_BOOK_MESSAGES = (
+    itch.AddOrder,
+    itch.AddOrderMpid,
+    itch.OrderExecuted,
+    itch.OrderExecutedWithPrice,
+    itch.OrderCancel,
+    itch.OrderDelete,
+    itch.OrderReplace,
+)
+
+
+@dataclass
+class EngineCounters:
+    """What the engine has done, for the log, the dashboard and the metrics."""
+
+    intents: int = 0
+    orders: int = 0
+    cancels: int = 0
+    risk_rejects: int = 0
+    risk_reduced: int = 0
+    venue_rejects: int = 0
+    fills: int = 0
+    filled_shares: int = 0
+    anomalies: int = 0
+    venue_resets: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class EngineContext:
+    """What strategies may ask of the engine, always current (a `StrategyContext`)."""
+
+    def __init__(self, engine: TradingEngine) -> None:
+        self.engine = engine
+
+    def position(self, symbol: str) -> int:
+        return self.engine.portfolio.position(symbol).qty
+
+    def equity(self) -> float:
+        return to_dollars(self.engine.portfolio.equity)
+
+    def working_orders(self, strategy: str) -> Sequence[WorkingOrder]:
+        return [
+            WorkingOrder(o.order_id, o.symbol, o.side, o.working_qty, o.price)
+            for o in self.engine.oms.working_orders()
+            if o.strategy == strategy
+        ]
+
+
+class TradingEngine:
+    """One account's engine: call `run_once` in a loop (or `run` until stopped)."""
+
+    def __init__(
+        self,
+        config: SystemConfig,
+        *,
+        host: str,
+        order_port: int,
+        feed_port: int,
+        snapshot_port: int,
+        username: str,
+        password: str,
+        starting_equity: float = 1_000_000.0,
+        clock_ns: Callable[[], int] = time.monotonic_ns,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.config = config
+        self.clock_ns = clock_ns
+        self.log = logger or logging.getLogger("STRAT")
+        self.risk_log = logging.getLogger("RISK")
+        self.portfolio = Portfolio(starting_cash=int(round(starting_equity * PRICE_SCALE)))
+        self.oms = OrderManager()
+        self.risk = PreTradeRisk(RiskLimits.from_config(config.risk))
+        self.context = EngineContext(self)
+        round_lot = min((config.exchange.symbols[s].round_lot for s in config.symbols), default=100)
+        self.strategies: list[Strategy] = build_strategies(
+            config.engine.strategies, config.engine.params, config.symbols, self.context,
+            tick_size=config.exchange.tick_size, lot=round_lot,
+        )  # fmt: skip
+        self.by_name = {s.name: s for s in self.strategies}
+        self.watchers: dict[str, list[Strategy]] = {}
+        for strategy in self.strategies:
+            for symbol in strategy.symbols:
+                self.watchers.setdefault(symbol, []).append(strategy)
+        for name, params in (("pairs", config.engine.params.pairs),):
+            if name in self.by_name:
+                for leg in (params.leg_a, params.leg_b):
+                    self.watchers.setdefault(leg, [])
+                    if self.by_name[name] not in self.watchers[leg]:
+                        self.watchers[leg].append(self.by_name[name])
+        self.feed = FeedHandler(
+            host, feed_port, snapshot_port, username, password,
+            tick_size=config.exchange.tick_size, on_message=self._on_market_data,
+            on_snapshot=self._on_snapshot, clock_ns=clock_ns,
+        )  # fmt: skip
+        self.gateway = OuchGateway(host, order_port, username, password, clock_ns=clock_ns)
+        self.latency = LatencyBook()
+        self.counters = EngineCounters()
+        self.tops: dict[int, tuple[int, int, int, int]] = {}
+        self.sent_at: dict[int, tuple[int, int]] = {}  # order id -> (T1 of its tick, T4)
+        self.next_housekeeping_ns = 0
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run_once(self, timeout_s: float = 0.001) -> None:
+        """Take in what has arrived (market data, then the venue's answers), then keep house."""
+        self.feed.poll(timeout_s)
+        for event in self.gateway.poll(0.0):
+            self._on_venue(event)
+        now = self.clock_ns()
+        if now >= self.next_housekeeping_ns:
+            self.next_housekeeping_ns = now + HOUSEKEEPING_NS
+            self._housekeeping(now)
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        """Run until `should_stop()` says so, then cancel working orders and log out."""
+        while not should_stop():
+            self.run_once()
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Cancel every working order, give the venue a moment to confirm, and log out."""
+        for order in self.oms.working_orders():
+            if self.oms.request_cancel(order.order_id, self.clock_ns()):
+                self._send_cancel(order.order_id)
+        deadline = time.monotonic() + 2.0
+        while self.oms.working_orders() and time.monotonic() < deadline and self.gateway.connected:
+            for event in self.gateway.poll(0.05):
+                self._on_venue(event)
+        self.gateway.close()
+        self.feed.close()
+
+    # -- market data --------------------------------------------------------------------------
+
+    def _on_snapshot(self, t1: int) -> None:
+        self.tops.clear()
+        for locate in list(self.feed.builder.books):
+            self._book_changed(locate, t1)
+
+    def _on_market_data(self, message: Any, t1: int) -> None:
+        if type(message) in _BOOK_MESSAGES:
+            self._book_changed(message.stock_locate, t1)
+
+    def _book_changed(self, locate: int, t1: int) -> None:
+        symbol = self.feed.builder.symbols.get(locate)
+        if symbol is None:
+            return
+        watchers = self.watchers.get(symbol)
+        book = self.feed.builder.book(locate)
+        bid, bid_qty = book.best_bid()
+        ask, ask_qty = book.best_ask()
+        top = (bid, bid_qty, ask, ask_qty)
+        if self.tops.get(locate) == top:
+            return  # deeper in the book: strategies trade on the top
+        self.tops[locate] = top
+        event = BookTop(symbol, bid, bid_qty, ask, ask_qty, t1)
+        self.risk.on_book(event)
+        if not watchers:
+            return
+        for strategy in watchers:
+            intents = strategy.on_book(event)
+            if intents:
+                self._act(intents, t1)
+
+    # -- orders out ---------------------------------------------------------------------------
+
+    def submit(self, intent: OrderIntent) -> None:
+        """An order from outside the strategies (an operator's ticket): same risk, same path."""
+        now = self.clock_ns()
+        self.counters.intents += 1
+        self._send_order(intent, now, now)
+
+    def _act(self, intents: list, t1: int) -> None:
+        t2 = self.clock_ns()
+        self.latency.add("feed_to_signal", t2 - t1)
+        for intent in intents:
+            self.counters.intents += 1
+            if isinstance(intent, CancelIntent):
+                if self.oms.request_cancel(intent.order_id, t2):
+                    self._send_cancel(intent.order_id)
+                continue
+            self._send_order(intent, t1, t2)
+
+    def _send_order(self, intent: OrderIntent, t1: int, t2: int) -> None:
+        decision = self.risk.check(intent, t2)
+        t3 = self.clock_ns()
+        self.latency.add("signal_to_risk", t3 - t2)
+        if not decision.passed:
+            self.counters.risk_rejects += 1
+            reasons = self.counters.reject_reasons
+            reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
+            return
+        qty = decision.qty_for(intent)
+        if qty != intent.qty:
+            self.counters.risk_reduced += 1
+            intent = OrderIntent(
+                intent.symbol, intent.side, qty, intent.price, intent.tif, intent.strategy,
+                intent.reduce_only,
+            )  # fmt: skip
+        order = self.oms.new_order(intent, t3)
+        self.risk.on_order_sent(order.order_id, intent.symbol, intent.side, qty)
+        try:
+            t4 = self.gateway.send_enter(order.order_id, intent)
+        except ConnectionError:
+            self.oms.on_rejected(order.order_id, "not connected", t3)
+            self.risk.on_order_done(order.order_id)
+            return
+        self.counters.orders += 1
+        self.latency.add("risk_to_wire", t4 - t3)
+        self.latency.add("tick_to_order", t4 - t1)
+        self.sent_at[order.order_id] = (t1, t4)
+
+    def _send_cancel(self, order_id: int) -> None:
+        try:
+            self.gateway.send_cancel(order_id)
+            self.counters.cancels += 1
+        except ConnectionError:
+            pass  # the order is re-examined by housekeeping once connected again
+
+    # -- answers in ---------------------------------------------------------------------------
+
+    def _on_venue(self, event: VenueMessage | VenueReset) -> None:
+        if isinstance(event, VenueReset):
+            self.counters.venue_resets += 1
+            for working in self.oms.working_orders():
+                self.oms.on_cancelled(
+                    working.order_id, working.working_qty, "venue reset", event.t5_ns
+                )
+                self.risk.on_order_done(working.order_id)
+            self.risk.on_disconnect(event.t5_ns)
+            return
+        message = event.message
+        order_id = event.order_id
+        kind = type(message)
+        if kind is ouch.Accepted:
+            self._note(self.oms.on_accepted(order_id, event.t5_ns))
+            self.risk.on_accept()
+            sent = self.sent_at.get(order_id)
+            if sent is not None:
+                self.latency.add("order_to_ack", event.t5_ns - sent[1])
+        elif kind is ouch.Executed:
+            order = self.oms.get(order_id)
+            if order is None:
+                self._note(None, f"execution for unknown order {order_id}")
+                return
+            fill = Fill(
+                order_id, order.symbol, order.side, message.executed_shares,
+                message.execution_price, event.t5_ns, message.match_number,
+                message.liquidity_flag, order.strategy,
+            )  # fmt: skip
+            anomaly = self.oms.on_fill(fill)
+            self._note(anomaly)
+            if self.portfolio.on_fill(fill):
+                self.risk.on_fill(fill)
+                self.counters.fills += 1
+                self.counters.filled_shares += fill.qty
+                self.log.info(
+                    "FILL %s %s %d @ %s (%s)", order.symbol,
+                    "BUY" if order.side == BUY else "SELL", fill.qty,
+                    format_price(fill.price), order.strategy,
+                )  # fmt: skip
+                strategy = self.by_name.get(order.strategy)
+                if strategy is not None:
+                    intents = strategy.on_fill(fill)
+                    if intents:
+                        self._act(intents, event.t5_ns)
+            self._done_if_terminal(order_id)
+        elif kind is ouch.Canceled:
+            self._note(
+                self.oms.on_cancelled(
+                    order_id, message.decrement_shares, message.reason, event.t5_ns
+                )  # fmt: skip
+            )
+            self._done_if_terminal(order_id)
+        elif kind is ouch.Rejected:
+            self.counters.venue_rejects += 1
+            self._note(self.oms.on_rejected(order_id, message.reason, event.t5_ns))
+            self.risk.on_reject(event.t5_ns)
+            self.risk_log.warning("venue rejected order %d: %s", order_id, message.reason)
+            self._done_if_terminal(order_id)
+        elif kind is ouch.CancelReject:
+            self._note(self.oms.on_cancel_rejected(order_id, "cancel rejected"))
+
+    def _done_if_terminal(self, order_id: int) -> None:
+        order = self.oms.get(order_id)
+        if order is not None and order.is_terminal:
+            self.risk.on_order_done(order_id)
+            self.sent_at.pop(order_id, None)
+
+    def _note(self, anomaly: Any, text: str = "") -> None:
+        if anomaly is None and not text:
+            return
+        self.counters.anomalies += 1
+        self.log.warning("order anomaly: %s", text or anomaly)
+
+    # -- between events -----------------------------------------------------------------------
+
+    def _housekeeping(self, now_ns: int) -> None:
+        for strategy in self.strategies:
+            intents = strategy.on_timer(now_ns)
+            if intents:
+                self._act(intents, now_ns)
+        for order in self.oms.expire_unacked(now_ns, ACK_TIMEOUT_NS):
+            self.log.warning("order %d unanswered for 2 s: cancelling", order.order_id)
+            if self.oms.request_cancel(order.order_id, now_ns):
+                self._send_cancel(order.order_id)
+        for locate, (bid, _, ask, _) in self.tops.items():
+            if bid and ask:
+                self.portfolio.mark(self.feed.builder.symbols[locate], (bid + ask) // 2)
+        self.risk.set_pnl(
+            to_dollars(self.portfolio.realised), to_dollars(self.portfolio.unrealised), now_ns
+        )
+
+    def status(self) -> dict[str, Any]:
+        """Positions, P&L, risk state, counters and latency percentiles (for logs and state)."""
+        portfolio = self.portfolio
+        return {
+            "positions": {
+                p.symbol: {"qty": p.qty, "avg_price": p.avg_price / PRICE_SCALE}
+                for p in portfolio.open_positions()
+            },
+            "realised": to_dollars(portfolio.realised),
+            "unrealised": to_dollars(portfolio.unrealised),
+            "equity": to_dollars(portfolio.equity),
+            "risk_state": str(self.risk.state),
+            "risk_reason": self.risk.reason,
+            "working_orders": len(self.oms.working_orders()),
+            "counters": dict(vars(self.counters)),
+            "latency_us": self.latency.publish(),
+            "feed": {
+                "messages": self.feed.stats.messages,
+                "next_sequence": self.feed.next_sequence,
+            },
+        }
