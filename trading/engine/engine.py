@@ -63,13 +63,18 @@ class EngineCounters:
 
 
 class EngineContext:
-    """What strategies may ask of the engine, always current (a `StrategyContext`)."""
+    """What one strategy may ask of the engine, always current (a `StrategyContext`).
 
-    def __init__(self, engine: TradingEngine) -> None:
+    Each strategy sees its own position, made of its own fills, so that two strategies on
+    one symbol each steer their own book rather than fighting over the account's total.
+    """
+
+    def __init__(self, engine: TradingEngine, strategy: str = "") -> None:
         self.engine = engine
+        self.strategy = strategy
 
     def position(self, symbol: str) -> int:
-        return self.engine.portfolio.position(symbol).qty
+        return self.engine.strategy_positions.get((self.strategy, symbol), 0)
 
     def equity(self) -> float:
         return to_dollars(self.engine.portfolio.equity)
@@ -113,6 +118,9 @@ class TradingEngine:
             tick_size=config.exchange.tick_size, lot=round_lot,
         )  # fmt: skip
         self.by_name = {s.name: s for s in self.strategies}
+        self.strategy_positions: dict[tuple[str, str], int] = {}
+        for strategy in self.strategies:
+            strategy.bind(EngineContext(self, strategy.name))
         self.watchers: dict[str, list[Strategy]] = {}
         for strategy in self.strategies:
             for symbol in strategy.symbols:
@@ -287,6 +295,10 @@ class TradingEngine:
             self._note(anomaly)
             if self.portfolio.on_fill(fill):
                 self.risk.on_fill(fill)
+                key = (order.strategy, order.symbol)
+                self.strategy_positions[key] = (
+                    self.strategy_positions.get(key, 0) + order.side * fill.qty
+                )
                 self.counters.fills += 1
                 self.counters.filled_shares += fill.qty
                 self.log.info(

@@ -98,3 +98,23 @@ def test_strategies_trade_the_synthetic_market_and_the_books_agree_with_the_venu
         assert engine.oms.working_orders() == []
         status = engine.status()
         assert status["latency_us"]["tick_to_order"]["count"] > 0
+
+
+def test_each_strategy_steers_its_own_position():
+    config = make_config(flow=True)
+    engine_config = dataclasses.replace(config.engine, strategies=["mean_reversion", "pairs"])
+    config = dataclasses.replace(config, engine=engine_config)
+    with ExchangeThread(config) as exchange:
+        engine = engine_for(exchange, config)
+        run_for(engine, 3.0)
+        engine.shutdown()
+    by_symbol = {}
+    for (_, symbol), qty in engine.strategy_positions.items():
+        by_symbol[symbol] = by_symbol.get(symbol, 0) + qty
+    # The strategies' own positions add up to the account's.
+    account = {p.symbol: p.qty for p in engine.portfolio.positions.values()}
+    assert {s: q for s, q in by_symbol.items() if q} == {s: q for s, q in account.items() if q}
+    for strategy in engine.strategies:
+        assert strategy.context.position("AAPL") == engine.strategy_positions.get(
+            (strategy.name, "AAPL"), 0
+        )

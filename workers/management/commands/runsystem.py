@@ -35,7 +35,10 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             base_env["REDIS_URL"] = redis.url
 
-        specs = [ProcessSpec("exchange", manage_py_argv("runexchange", *config_args))]
+        specs = [
+            ProcessSpec("exchange", manage_py_argv("runexchange", *config_args)),
+            ProcessSpec("engine", manage_py_argv("runengine", *config_args)),
+        ]
         if not options["no_web"]:
             port = str(options["web_port"])
             specs.append(

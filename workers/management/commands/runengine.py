@@ -1,0 +1,118 @@
+"""`manage.py runengine`: the trading engine of one account, pinned to its core."""
+
+import os
+import signal
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from trading.engine.engine import TradingEngine
+from trading.log_format import get_logger
+from workers.config_options import add_config_arguments, load_config_or_fail
+
+log = get_logger("SYSTEM")
+perf = get_logger("PERF")
+strat = get_logger("STRAT")
+risk = get_logger("RISK")
+
+STATUS_INTERVAL_S = 5.0
+
+
+class Command(BaseCommand):
+    help = "Run the trading engine for the configured account against its venue."
+
+    def add_arguments(self, parser):
+        add_config_arguments(parser)
+        parser.add_argument(
+            "--exchange-host",
+            default=os.environ.get("DESK_EXCHANGE_HOST"),
+            help="the venue's address (default: DESK_EXCHANGE_HOST, else the config's host)",
+        )
+        parser.add_argument("--order-port", type=int, help="the venue's OUCH port")
+        parser.add_argument("--feed-port", type=int, help="the venue's ITCH port")
+        parser.add_argument("--snapshot-port", type=int, help="the venue's snapshot port")
+        parser.add_argument(
+            "--status-interval",
+            type=float,
+            default=STATUS_INTERVAL_S,
+            help="seconds between status lines",
+        )
+
+    def handle(self, *args, **options):
+        config = load_config_or_fail(options, log)
+        engine_config = config.engine
+        if engine_config.venue != "simulator":
+            raise CommandError(
+                f"engine.venue = {engine_config.venue!r}: only the simulator venue is available"
+            )
+        account = config.account(engine_config.account)
+        if account is None:
+            raise CommandError(f"engine.account {engine_config.account!r} has no exchange account")
+        pin_to_core(engine_config.cpu_core)
+        ex = config.exchange
+        engine = TradingEngine(
+            config,
+            host=options["exchange_host"] or ex.host,
+            order_port=options["order_port"] or ex.order_port,
+            feed_port=options["feed_port"] or ex.feed_port,
+            snapshot_port=options["snapshot_port"] or ex.snapshot_port,
+            username=account.username,
+            password=account.password,
+        )
+        stopping = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, frame: stopping.append(signum))
+        log.info(
+            "engine for %s: strategies %s", account.username,
+            ", ".join(s.name for s in engine.strategies) or "(none)",
+        )  # fmt: skip
+        next_status = time.monotonic() + options["status_interval"]
+        while not stopping:
+            engine.run_once(0.001)
+            if time.monotonic() >= next_status:
+                next_status = time.monotonic() + options["status_interval"]
+                log_status(engine)
+        log.info("stopping: cancelling working orders")
+        engine.shutdown()
+        log_status(engine)
+        log.info("engine stopped")
+
+
+def pin_to_core(core: int) -> None:
+    """Pin this process to one CPU core (config `engine.cpu_core`; -1 leaves it free)."""
+    if core < 0:
+        return
+    try:
+        available = os.sched_getaffinity(0)
+        if core not in available:
+            log.warning("core %d is not available (cores %s): not pinned", core, sorted(available))
+            return
+        os.sched_setaffinity(0, {core})
+        log.info("pinned to core %d", core)
+    except (AttributeError, OSError) as exc:
+        log.warning("the OS refused to pin the engine to core %d (%s): running unpinned", core, exc)
+
+
+def log_status(engine: TradingEngine) -> None:
+    status = engine.status()
+    positions = " ".join(
+        f"{s} {p['qty']:+d}@{p['avg_price']:.2f}" for s, p in status["positions"].items()
+    )
+    counters = status["counters"]
+    strat.info(
+        "positions %s | P&L realised $%.2f unrealised $%.2f | orders %d fills %d working %d",
+        positions or "flat", status["realised"], status["unrealised"], counters["orders"],
+        counters["fills"], status["working_orders"],
+    )  # fmt: skip
+    risk.info(
+        "state %s%s | risk rejects %d venue rejects %d",
+        status["risk_state"], f" ({status['risk_reason']})" if status["risk_reason"] else "",
+        counters["risk_rejects"], counters["venue_rejects"],
+    )  # fmt: skip
+    latency = status["latency_us"]
+    perf.info(
+        "tick-to-order p50 %.1f p99 %.1f us | order-to-ack p50 %.1f p99 %.1f us | md msgs %d",
+        latency["tick_to_order"]["p50"], latency["tick_to_order"]["p99"],
+        latency["order_to_ack"]["p50"], latency["order_to_ack"]["p99"],
+        status["feed"]["messages"],
+    )  # fmt: skip
