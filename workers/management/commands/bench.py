@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from workers.benchmarks.figures import as_json
 
-SUITES = ("exchange",)
+SUITES = ("exchange", "engine")
 
 
 class Command(BaseCommand):
@@ -23,9 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["runs"] < 1:
             raise CommandError("--runs must be at least 1")
-        from workers.benchmarks import exchange
+        import importlib
 
-        figures = exchange.run_suite(runs=options["runs"], quick=options["quick"])
+        suite = importlib.import_module(f"workers.benchmarks.{options['suite']}")
+        figures = suite.run_suite(runs=options["runs"], quick=options["quick"])
         if options["json"]:
             document = as_json(figures)
             document["suite"] = options["suite"]
