@@ -242,6 +242,7 @@ class TradingEngine:
             )  # fmt: skip
         order = self.oms.new_order(intent, t3)
         self.risk.on_order_sent(order.order_id, intent.symbol, intent.side, qty)
+        self._working_prices(intent.symbol)
         try:
             t4 = self.gateway.send_enter(order.order_id, intent)
         except ConnectionError:
@@ -333,6 +334,17 @@ class TradingEngine:
         if order is not None and order.is_terminal:
             self.risk.on_order_done(order_id)
             self.sent_at.pop(order_id, None)
+            self._working_prices(order.symbol)
+
+    def _working_prices(self, symbol: str) -> None:
+        """Tell risk where our own resting orders are, for self-trade prevention."""
+        best_buy = best_sell = 0
+        for order in self.oms.working_orders(symbol):
+            if order.side == BUY:
+                best_buy = max(best_buy, order.price)
+            elif not best_sell or order.price < best_sell:
+                best_sell = order.price
+        self.risk.on_working_prices(symbol, best_buy, best_sell)
 
     def _note(self, anomaly: Any, text: str = "") -> None:
         if anomaly is None and not text:
