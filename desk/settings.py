@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "portfolio",
     "dashboard",
     "workers",
+    "ledger",
 ]
 
 MIDDLEWARE = [

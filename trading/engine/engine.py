@@ -23,7 +23,7 @@ from trading.engine.feed_handler import FeedHandler
 from trading.engine.gateway import OuchGateway, VenueMessage, VenueReset
 from trading.engine.latency import LatencyBook
 from trading.model.market import BookTop
-from trading.model.orders import BUY, CancelIntent, Fill, OrderIntent
+from trading.model.orders import BUY, CancelIntent, Fill, OrderIntent, TimeInForce
 from trading.portfolio.order_manager import OrderManager
 from trading.portfolio.positions import Portfolio, to_dollars
 from trading.prices import PRICE_SCALE, format_price
@@ -142,6 +142,8 @@ class TradingEngine:
         self.tops: dict[int, tuple[int, int, int, int]] = {}
         self.sent_at: dict[int, tuple[int, int]] = {}  # order id -> (T1 of its tick, T4)
         self.next_housekeeping_ns = 0
+        self.paused = False
+        self.stop_requested = False
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -205,6 +207,67 @@ class TradingEngine:
             if intents:
                 self._act(intents, t1)
 
+    # -- operator actions (applied between events) -------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """STOPPING, PAUSED, or the risk state (ACTIVE, REDUCING, HALTED)."""
+        if self.stop_requested:
+            return "STOPPING"
+        if self.paused:
+            return "PAUSED"
+        return str(self.risk.state)
+
+    def operate(self, action: str, who: str) -> tuple[bool, str]:
+        """Apply an operator's command; returns (done, what happened or why not)."""
+        now = self.clock_ns()
+        if action == "pause":
+            self.paused = True
+            cancelled = self.cancel_all()
+            return True, f"paused by {who}; {cancelled} working orders cancelled"
+        if action in ("resume", "start"):
+            self.paused = False
+            # "start" is the operator's explicit go-ahead, which also lifts a kill.
+            state = self.risk.resume(force=action == "start")
+            if state != "ACTIVE":
+                return False, f"{action} by {who}: still {state} ({self.risk.reason})"
+            return True, f"{action} by {who}"
+        if action == "kill":
+            self.risk.kill(f"kill switch by {who}", now)
+            cancelled = self.cancel_all()
+            return True, f"killed by {who}; {cancelled} working orders cancelled"
+        if action == "flatten_all":
+            cancelled = self.cancel_all()
+            flattening = self.flatten_all()
+            return True, f"flatten by {who}: {cancelled} cancelled, {flattening} closing orders"
+        if action == "stop":
+            self.stop_requested = True
+            return True, f"stop by {who}"
+        return False, f"{action!r} is not something this engine can do yet"
+
+    def cancel_all(self) -> int:
+        """Cancel every working order; returns how many cancels went out."""
+        sent = 0
+        for order in self.oms.working_orders():
+            if self.oms.request_cancel(order.order_id, self.clock_ns()):
+                self._send_cancel(order.order_id)
+                sent += 1
+        return sent
+
+    def flatten_all(self) -> int:
+        """Close every position with reduce-only market orders; returns how many were sent."""
+        sent = 0
+        for position in self.portfolio.open_positions():
+            side = -1 if position.qty > 0 else BUY
+            intent = OrderIntent(
+                position.symbol, side, abs(position.qty), 0, TimeInForce.IOC, "flatten",
+                reduce_only=True,
+            )  # fmt: skip
+            before = self.counters.orders
+            self.submit(intent)
+            sent += self.counters.orders - before
+        return sent
+
     # -- orders out ---------------------------------------------------------------------------
 
     def submit(self, intent: OrderIntent) -> None:
@@ -222,6 +285,8 @@ class TradingEngine:
                 if self.oms.request_cancel(intent.order_id, t2):
                     self._send_cancel(intent.order_id)
                 continue
+            if self.paused and not intent.reduce_only:
+                continue  # a paused engine keeps its positions and opens nothing
             self._send_order(intent, t1, t2)
 
     def _send_order(self, intent: OrderIntent, t1: int, t2: int) -> None:
@@ -381,6 +446,7 @@ class TradingEngine:
             "realised": to_dollars(portfolio.realised),
             "unrealised": to_dollars(portfolio.unrealised),
             "equity": to_dollars(portfolio.equity),
+            "state": self.state,
             "risk_state": str(self.risk.state),
             "risk_reason": self.risk.reason,
             "working_orders": len(self.oms.working_orders()),

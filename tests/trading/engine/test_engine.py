@@ -118,3 +118,61 @@ def test_each_strategy_steers_its_own_position():
         assert strategy.context.position("AAPL") == engine.strategy_positions.get(
             (strategy.name, "AAPL"), 0
         )
+
+
+def test_operator_commands_pause_kill_resume_and_flatten():
+    config = make_config()
+    config = dataclasses.replace(config, engine=dataclasses.replace(config.engine, strategies=[]))
+    with (
+        ExchangeThread(config) as exchange,
+        SoupClient("127.0.0.1", exchange.ports.order) as alice,
+    ):
+        alice.login("alice", "secret1", 0)
+        for token, side, price in (("Q1", "B", 1_899_800), ("Q2", "S", 1_900_200)):
+            alice.send(
+                ouch.EnterOrder(
+                    token,
+                    side,
+                    300,
+                    "AAPL",
+                    price,
+                    ouch.TIF_SYSTEM_HOURS,
+                    "",
+                    "Y",
+                    "P",
+                    "N",
+                    0,
+                    "N",
+                    " ",
+                ).encode()  # fmt: skip
+            )
+        alice.receive_sequenced()
+        engine = engine_for(exchange, config)
+        run_for(engine, 0.5)
+        engine.submit(OrderIntent("AAPL", BUY, 100, 1_900_200, TimeInForce.IOC, "ticket"))
+        engine.submit(OrderIntent("AAPL", BUY, 100, 1_899_000, TimeInForce.DAY, "ticket"))
+        run_for(engine, 0.5)
+        assert engine.portfolio.position("AAPL").qty == 100
+        assert len(engine.oms.working_orders()) == 1
+
+        assert engine.operate("pause", "ops") == (
+            True,
+            "paused by ops; 1 working orders cancelled",
+        )
+        run_for(engine, 0.3)
+        assert engine.state == "PAUSED" and engine.oms.working_orders() == []
+
+        assert engine.operate("kill", "ops")[0] and engine.state == "PAUSED"
+        assert engine.operate("resume", "ops") == (
+            False, "resume by ops: still HALTED (kill switch by ops)")  # fmt: skip
+        assert engine.operate("start", "ops") == (True, "start by ops")
+        assert engine.state == "ACTIVE"
+
+        ok, reason = engine.operate("flatten_all", "ops")
+        assert ok and reason.endswith("1 closing orders")
+        run_for(engine, 0.5)
+        assert engine.portfolio.position("AAPL").qty == 0  # sold into alice's 189.98 bid
+        assert engine.operate("reload_limits", "ops")[0] is False
+        assert engine.operate("stop", "ops") == (True, "stop by ops")
+        assert engine.state == "STOPPING"
+        engine.shutdown()

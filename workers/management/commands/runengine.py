@@ -4,9 +4,12 @@ import os
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from trading.engine.control_bus import CommandBus
 from trading.engine.engine import TradingEngine
+from trading.engine.state_publisher import StatePublisher
 from trading.log_format import get_logger
 from workers.config_options import add_config_arguments, load_config_or_fail
 
@@ -16,6 +19,7 @@ strat = get_logger("STRAT")
 risk = get_logger("RISK")
 
 STATUS_INTERVAL_S = 5.0
+CONTROL_INTERVAL_S = 0.2
 
 
 class Command(BaseCommand):
@@ -66,15 +70,30 @@ class Command(BaseCommand):
             "engine for %s: strategies %s", account.username,
             ", ".join(s.name for s in engine.strategies) or "(none)",
         )  # fmt: skip
+        bus = CommandBus(settings.REDIS_URL, account.username)
+        publisher = StatePublisher(settings.REDIS_URL, account.username)
         next_status = time.monotonic() + options["status_interval"]
-        while not stopping:
+        next_control = 0.0
+        while not stopping and not engine.stop_requested:
             engine.run_once(0.001)
-            if time.monotonic() >= next_status:
-                next_status = time.monotonic() + options["status_interval"]
+            now = time.monotonic()
+            if now >= next_control:
+                # Commands and state a few times a second, between events, off the hot path.
+                next_control = now + CONTROL_INTERVAL_S
+                for command in bus.poll():
+                    ok, reason = engine.operate(str(command.kind), command.who)
+                    (log.info if ok else log.warning)("command %s: %s", command.kind, reason)
+                    bus.ack(command, engine.state, reason, ok)
+                publisher.publish(engine.status())
+            if now >= next_status:
+                next_status = now + options["status_interval"]
                 log_status(engine)
         log.info("stopping: cancelling working orders")
         engine.shutdown()
         log_status(engine)
+        publisher.publish(engine.status())
+        publisher.stop()
+        bus.close()
         log.info("engine stopped")
 
 

@@ -1,0 +1,1 @@
+"""The engine's durable record: orders, fills, positions, equity, audit and recovery state."""
