@@ -17,6 +17,8 @@ class RecoveryState:
     gateway_session: str = ""
     next_sequence: int = 1
     open_orders: list[ManagedOrder] = field(default_factory=list)
+    next_order_id: int = 1
+    strategy_positions: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _managed_order(row: Any) -> ManagedOrder:
@@ -46,15 +48,27 @@ def load_recovery(account: str) -> RecoveryState:
     With nothing stored yet: no snapshot, an empty session, sequence 1 and no open orders.
     Open orders are those not in a terminal state, oldest order id first.
     """
-    from ledger.models import GatewayState, Order, PositionSnapshot
+    from django.db.models import Max
+
+    from ledger.models import Fill, GatewayState, Order, PositionSnapshot
 
     snapshot = PositionSnapshot.objects.filter(account=account).order_by("-ts", "-id").first()
     gateway = GatewayState.objects.filter(account=account).first()
     terminal = [state.value for state in TERMINAL_STATES]
     orders = Order.objects.filter(account=account).exclude(state__in=terminal).order_by("order_id")
+    last_id = Order.objects.filter(account=account).aggregate(last=Max("order_id"))["last"]
+    positions: dict[tuple[str, str], int] = {}
+    for strategy, symbol, side, qty in Fill.objects.filter(account=account).values_list(
+        "strategy", "symbol", "side", "qty"
+    ):
+        key = (strategy, symbol)
+        positions[key] = positions.get(key, 0) + side * qty
     return RecoveryState(
         portfolio_snapshot=snapshot.snapshot if snapshot is not None else None,
         gateway_session=gateway.session if gateway is not None else "",
         next_sequence=gateway.next_sequence if gateway is not None else 1,
         open_orders=[_managed_order(row) for row in orders],
+        # Order ids are OUCH tokens: never reuse one, even for orders that never went out.
+        next_order_id=(last_id or 0) + 1,
+        strategy_positions={k: q for k, q in positions.items() if q},
     )

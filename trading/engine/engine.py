@@ -144,6 +144,9 @@ class TradingEngine:
         self.next_housekeeping_ns = 0
         self.paused = False
         self.stop_requested = False
+        # Where orders and fills go to be kept (the ledger's writer, in the engine process);
+        # it must not block: the hot path calls it.
+        self.record: Callable[[Any], Any] = lambda item: None
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -306,6 +309,7 @@ class TradingEngine:
                 intent.reduce_only,
             )  # fmt: skip
         order = self.oms.new_order(intent, t3)
+        self.record(order)
         self.risk.on_order_sent(order.order_id, intent.symbol, intent.side, qty)
         self._working_prices(intent.symbol)
         try:
@@ -336,11 +340,18 @@ class TradingEngine:
                     working.order_id, working.working_qty, "venue reset", event.t5_ns
                 )
                 self.risk.on_order_done(working.order_id)
+                self.record(working)
             self.risk.on_disconnect(event.t5_ns)
             return
         message = event.message
         order_id = event.order_id
         kind = type(message)
+        self._on_answer(kind, message, order_id, event)
+        order = self.oms.get(order_id)
+        if order is not None:
+            self.record(order)
+
+    def _on_answer(self, kind: type, message: Any, order_id: int, event: VenueMessage) -> None:
         if kind is ouch.Accepted:
             self._note(self.oms.on_accepted(order_id, event.t5_ns))
             self.risk.on_accept()
@@ -360,6 +371,7 @@ class TradingEngine:
             anomaly = self.oms.on_fill(fill)
             self._note(anomaly)
             if self.portfolio.on_fill(fill):
+                self.record(fill)
                 self.risk.on_fill(fill)
                 key = (order.strategy, order.symbol)
                 self.strategy_positions[key] = (
@@ -434,6 +446,44 @@ class TradingEngine:
         self.risk.set_pnl(
             to_dollars(self.portfolio.realised), to_dollars(self.portfolio.unrealised), now_ns
         )
+
+    def restore(
+        self,
+        portfolio_snapshot: dict[str, Any] | None,
+        session: str,
+        next_sequence: int,
+        open_orders: list,
+        next_order_id: int,
+        strategy_positions: dict[tuple[str, str], int],
+    ) -> None:
+        """Carry on after a restart: the portfolio as last saved, the venue session from the
+        next answer not yet applied (the venue replays the rest), the orders still open."""
+        if portfolio_snapshot is not None:
+            self.portfolio = Portfolio.restore(portfolio_snapshot)
+            for position in self.portfolio.open_positions():
+                # Risk learns the positions as if filled, so its limits count them.
+                self.risk.on_fill(
+                    Fill(
+                        0,
+                        position.symbol,
+                        BUY if position.qty > 0 else -1,
+                        abs(position.qty),
+                        int(position.avg_price),
+                        0,
+                    )  # fmt: skip
+                )
+        self.gateway.session = session
+        self.gateway.next_sequence = next_sequence
+        self.oms = OrderManager(first_order_id=next_order_id)
+        for order in open_orders:
+            self.oms.adopt(order)
+            self.risk.on_order_sent(order.order_id, order.symbol, order.side, order.working_qty)
+        self.strategy_positions = dict(strategy_positions)
+
+    def checkpoint(self) -> tuple[dict[str, Any], str, int]:
+        """The portfolio and the venue position, taken together at a safe point: after a
+        crash, replaying the venue from that sequence onto that portfolio is exact."""
+        return self.portfolio.snapshot().as_dict(), self.gateway.session, self.gateway.next_sequence
 
     def status(self) -> dict[str, Any]:
         """Positions, P&L, risk state, counters and latency percentiles (for logs and state)."""

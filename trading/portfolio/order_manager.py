@@ -134,6 +134,13 @@ class OrderManager:
         self._working: dict[int, ManagedOrder] = {}
         self.anomaly_counts: Counter[AnomalyKind] = Counter()
 
+    def adopt(self, order: ManagedOrder) -> None:
+        """Take back a live order after a restart (from the ledger); later ids come after it."""
+        self.orders[order.order_id] = order
+        if not order.is_terminal:
+            self._working[order.order_id] = order
+        self._next_id = max(self._next_id, order.order_id + 1)
+
     # -- requests from the engine ---------------------------------------------------------
 
     def new_order(self, intent: OrderIntent, now_ns: int) -> ManagedOrder:

@@ -7,6 +7,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.recovery import load_recovery
+from ledger.writer import AuditRecord, EquityRecord, GatewayRecord, LedgerWriter, PortfolioRecord
 from trading.engine.control_bus import CommandBus
 from trading.engine.engine import TradingEngine
 from trading.engine.state_publisher import StatePublisher
@@ -63,6 +65,19 @@ class Command(BaseCommand):
             username=account.username,
             password=account.password,
         )
+        writer = LedgerWriter(account.username)
+        engine.record = writer.submit
+        recovery = load_recovery(account.username)
+        engine.restore(
+            recovery.portfolio_snapshot, recovery.gateway_session, recovery.next_sequence,
+            recovery.open_orders, recovery.next_order_id, recovery.strategy_positions,
+        )  # fmt: skip
+        if recovery.portfolio_snapshot is not None or recovery.gateway_session:
+            log.info(
+                "recovered: %d positions, %d open orders, venue session %s from sequence %d",
+                len(engine.portfolio.open_positions()), len(recovery.open_orders),
+                recovery.gateway_session or "(new)", recovery.next_sequence,
+            )  # fmt: skip
         stopping = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, frame: stopping.append(signum))
@@ -84,17 +99,33 @@ class Command(BaseCommand):
                     ok, reason = engine.operate(str(command.kind), command.who)
                     (log.info if ok else log.warning)("command %s: %s", command.kind, reason)
                     bus.ack(command, engine.state, reason, ok)
+                    writer.submit(
+                        AuditRecord(command.who, str(command.kind), {"id": command.id},
+                                    f"{'ok' if ok else 'refused'}: {reason}; {engine.state}")
+                    )  # fmt: skip
+                checkpoint(engine, writer)
                 publisher.publish(engine.status())
             if now >= next_status:
                 next_status = now + options["status_interval"]
                 log_status(engine)
         log.info("stopping: cancelling working orders")
         engine.shutdown()
+        checkpoint(engine, writer)
+        writer.close()
         log_status(engine)
         publisher.publish(engine.status())
         publisher.stop()
         bus.close()
         log.info("engine stopped")
+
+
+def checkpoint(engine: TradingEngine, writer: LedgerWriter) -> None:
+    """The portfolio and the venue sequence, saved together (what a restart resumes from)."""
+    snapshot, session, next_sequence = engine.checkpoint()
+    writer.submit(PortfolioRecord(snapshot))
+    writer.submit(GatewayRecord(session, next_sequence))
+    portfolio = engine.portfolio
+    writer.submit(EquityRecord(portfolio.equity, portfolio.realised, portfolio.unrealised))
 
 
 def pin_to_core(core: int) -> None:
