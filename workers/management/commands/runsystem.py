@@ -4,6 +4,7 @@ import os
 import sys
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from trading.log_format import get_logger
@@ -23,6 +24,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         config = load_config_or_fail(options, log)
+        # Every process below expects the current schema: bring the database up to it first.
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        log.info(
+            "database %s is migrated", settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        )
         config_args = ["--config", config.source, "--profile", config.profile]
 
         redis = None
