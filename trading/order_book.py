@@ -79,6 +79,7 @@ __all__ = [
     "SubmitResult",
     "apply_events",
     "match_batch",
+    "warm_up",
 ]
 
 BUY = 1
@@ -1747,3 +1748,32 @@ def match_batch(
                 i += 1
     book._gen += 1
     return MatchTotals(*tot.tolist())
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) every kernel a book uses, on a throwaway book.
+
+    A process that serves orders calls this before it takes its first one, so that no order
+    ever waits for the compiler (seconds on a cold cache).
+    """
+    book = OrderBook(100, capacity=64, levels=64)
+    book.add(1, BUY, 1_000_000, 100, owner=1, ts_ns=1)
+    book.submit(2, SELL, 1_000_000, 50, 2, 2, ioc=True)
+    book.submit(3, SELL, 1_000_100, 100, 2, 3)
+    book.amend(3, 50, 1_000_100, 4)
+    book.amend_replace(3, 4, 60, 1_000_200, 5)
+    book.replace(1, 5, 40, 999_900, 6)
+    book.execute(5, 10)
+    book.cancel(5, 10)
+    book.queue_ahead(5)
+    book.depth(5)
+    book.best_bid()
+    book.best_ask()
+    list(book)
+    book.delete(5)
+    events = np.zeros(1, dtype=BOOK_EVENT_DTYPE)
+    events[0] = (7, 9, 0, 1_000_000, 100, 0, BUY, ADD)
+    apply_events(book, events)
+    orders = np.zeros(1, dtype=ORDER_DTYPE)
+    orders[0] = (10, 1_000_000, 100, 0, 8, SELL, FLAG_IOC)
+    match_batch(book, orders)

@@ -24,6 +24,7 @@ from trading.engine.gateway import OuchGateway, VenueMessage, VenueReset
 from trading.engine.latency import LatencyBook
 from trading.model.market import BookTop
 from trading.model.orders import BUY, CancelIntent, Fill, OrderIntent, TimeInForce
+from trading.order_book import warm_up
 from trading.portfolio.order_manager import OrderManager
 from trading.portfolio.positions import Portfolio, to_dollars
 from trading.prices import PRICE_SCALE, format_price
@@ -106,6 +107,7 @@ class TradingEngine:
     ) -> None:
         self.config = config
         self.clock_ns = clock_ns
+        warm_up()  # no tick may wait for the compiler
         self.log = logger or logging.getLogger("STRAT")
         self.risk_log = logging.getLogger("RISK")
         self.portfolio = Portfolio(starting_cash=int(round(starting_equity * PRICE_SCALE)))

@@ -36,6 +36,7 @@ from trading.exchange.soup_server import SoupConnection, SoupServer, SoupSetting
 from trading.exchange.synthetic_flow import SyntheticFlow
 from trading.exchange.venue import Venue
 from trading.log_format import get_logger
+from trading.order_book import warm_up
 from trading.prices import NANOS_PER_SECOND
 from trading.protocols import itch, ouch
 from trading.protocols import soupbintcp as soup
@@ -312,6 +313,7 @@ class ExchangeServer:
         """Bind every port (0 picks a free one) and start the background tasks."""
         host = host or self.ex.host
         check_exposure(host, self.ex.accounts)
+        warm_up()  # the first order must not wait for the compiler
         self.venue.start_of_day(self.clock())
         ports = BoundPorts(
             await self.order_server.start(host, _pick(order_port, self.ex.order_port)),
