@@ -292,8 +292,8 @@ class Strategy:
         tick_size: int = 100,
         lot: int = 100,
     ) -> Strategy:
-        """Build the strategy from the configuration's `StrategyParams`."""
-        raise NotImplementedError
+        """Build the strategy from the configuration's `StrategyParams` (each kind says how)."""
+        raise TypeError(f"{cls.__name__} cannot be built from the configuration")
 
     def bind(self, context: StrategyContext) -> None:
         """Attach (or replace) the host context."""
