@@ -66,7 +66,7 @@ _KINDS = (ADD, CANCEL, DELETE, EXECUTE_VISIBLE, EXECUTE_HIDDEN, CROSS, HALT)
 BUY = 1
 SELL = -1
 
-# LOBSTER's placeholders for levels the book does not have.
+# LOBSTER's sentinel values for levels the book does not have.
 EMPTY_ASK = 9_999_999_999
 EMPTY_BID = -9_999_999_999
 
@@ -336,7 +336,7 @@ def level(orderbook: np.ndarray, side: int, k: int) -> tuple[np.ndarray, np.ndar
     """Prices and sizes of level ``k`` (1 = best) of one side (``BUY`` bids, ``SELL`` asks).
 
     Works on the whole array (returns columns) or on one row (returns scalars).  Empty levels
-    keep LOBSTER's placeholders (:data:`EMPTY_ASK` / :data:`EMPTY_BID`, size 0).
+    keep LOBSTER's sentinels (:data:`EMPTY_ASK` / :data:`EMPTY_BID`, size 0).
     """
     if not 1 <= k <= level_count(orderbook):
         raise IndexError(f"level {k} outside 1..{level_count(orderbook)}")

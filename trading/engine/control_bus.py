@@ -26,6 +26,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from trading.engine.reconnect import Backoff
 from trading.log_format import get_logger
 
 log = get_logger("SYSTEM")
@@ -254,10 +255,7 @@ class CommandBus:
         self._needs_resync = False
         self.healthy = True
         self.errors = 0
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
-        self._backoff_s = backoff_initial_s
-        self._retry_at = 0.0
+        self._backoff = Backoff(backoff_initial_s, backoff_max_s)
         # Acks that could not be written during an outage are delivered after reconnecting.
         self._pending_acks: deque[Ack] = deque(maxlen=1_000)
         # XADD may be retried after a lost reply, so the same command can arrive twice.
@@ -337,8 +335,7 @@ class CommandBus:
         and not returned. While Redis is unreachable this returns [] and retries with
         back-off.
         """
-        now = time.monotonic()
-        if not self.healthy and now < self._retry_at:
+        if not self.healthy and not self._backoff.ready():
             return []
         try:
             if self._last_id is None or self._needs_resync:
@@ -464,13 +461,11 @@ class CommandBus:
         if self.healthy:
             log.warning("control bus for %s lost Redis (%s); retrying", self.account, exc)
             self.healthy = False
-            self._backoff_s = self._backoff_initial_s
-        else:
-            self._backoff_s = min(self._backoff_s * 2, self._backoff_max_s)
-        self._retry_at = time.monotonic() + self._backoff_s
+            self._backoff.succeeded()  # the first retry of an outage comes quickly
+        self._backoff.failed()
 
     def _recovered(self) -> None:
         if not self.healthy:
             log.info("control bus for %s reconnected to Redis", self.account)
         self.healthy = True
-        self._backoff_s = self._backoff_initial_s
+        self._backoff.succeeded()

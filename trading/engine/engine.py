@@ -127,12 +127,6 @@ class TradingEngine:
         for strategy in self.strategies:
             for symbol in strategy.symbols:
                 self.watchers.setdefault(symbol, []).append(strategy)
-        for name, params in (("pairs", config.engine.params.pairs),):
-            if name in self.by_name:
-                for leg in (params.leg_a, params.leg_b):
-                    self.watchers.setdefault(leg, [])
-                    if self.by_name[name] not in self.watchers[leg]:
-                        self.watchers[leg].append(self.by_name[name])
         self.feed = FeedHandler(
             host, feed_port, snapshot_port, username, password,
             tick_size=config.exchange.tick_size, on_message=self._on_market_data,

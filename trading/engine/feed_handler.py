@@ -20,12 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trading.book_builder import BookBuilder
+from trading.engine.reconnect import Backoff
 from trading.protocols import itch
 from trading.protocols import soupbintcp as soup
 
 HEARTBEAT_INTERVAL_S = 1.0
-BACKOFF_START_S = 0.1
-BACKOFF_MAX_S = 5.0
 _SEQUENCED = int(soup.PacketType.SEQUENCED_DATA)
 _HEARTBEAT = int(soup.PacketType.SERVER_HEARTBEAT)
 _END_OF_SESSION = int(soup.PacketType.END_OF_SESSION)
@@ -79,8 +78,7 @@ class FeedHandler:
         self.sock: socket.socket | None = None
         self.decoder = soup.FrameDecoder()
         self.last_sent = 0.0
-        self.backoff_s = BACKOFF_START_S
-        self.retry_at = 0.0
+        self.backoff = Backoff()
         self.requeued: list[tuple[int, bytes]] = []  # packets that came with the login answer
 
     # -- public -------------------------------------------------------------------------------
@@ -92,7 +90,7 @@ class FeedHandler:
     def poll(self, timeout_s: float = 0.0) -> int:
         """Connect if needed, then apply whatever has arrived; returns messages applied."""
         if self.sock is None:
-            if time.monotonic() < self.retry_at:
+            if not self.backoff.ready():
                 return 0
             try:
                 self._connect()
@@ -187,7 +185,7 @@ class FeedHandler:
         sock.setblocking(False)
         self.sock = sock
         self.last_sent = time.monotonic()
-        self.backoff_s = BACKOFF_START_S
+        self.backoff.succeeded()
         self.log.info(
             "feed connected: session %s from sequence %d", self.session, self.next_sequence
         )
@@ -272,6 +270,4 @@ class FeedHandler:
         if resync:
             self._reset()
         self.stats.reconnects += 1
-        self.retry_at = time.monotonic() + self.backoff_s
-        self.log.warning("feed lost (%s); reconnecting in %.1f s", why, self.backoff_s)
-        self.backoff_s = min(BACKOFF_MAX_S, self.backoff_s * 2)
+        self.log.warning("feed lost (%s); reconnecting in %.1f s", why, self.backoff.failed())

@@ -22,13 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trading.engine.reconnect import Backoff
 from trading.model.orders import BUY, OrderIntent, TimeInForce
 from trading.protocols import ouch
 from trading.protocols import soupbintcp as soup
 
 HEARTBEAT_INTERVAL_S = 1.0
-BACKOFF_START_S = 0.1
-BACKOFF_MAX_S = 5.0
 _SEQUENCED = int(soup.PacketType.SEQUENCED_DATA)
 _END_OF_SESSION = int(soup.PacketType.END_OF_SESSION)
 _DEBUG = int(soup.PacketType.DEBUG)
@@ -94,8 +93,7 @@ class OuchGateway:
         self.sock: socket.socket | None = None
         self.decoder = soup.FrameDecoder()
         self.last_sent = 0.0
-        self.backoff_s = BACKOFF_START_S
-        self.retry_at = 0.0
+        self.backoff = Backoff()
         self.reconnects = 0
         self.pending: list[VenueMessage | VenueReset] = []
 
@@ -144,7 +142,7 @@ class OuchGateway:
     def poll(self, timeout_s: float = 0.0) -> list[VenueMessage | VenueReset]:
         """Connect if needed, then return every answer that has arrived, in sequence."""
         if self.sock is None:
-            if time.monotonic() < self.retry_at:
+            if not self.backoff.ready():
                 return self._take()
             try:
                 self._connect()
@@ -244,7 +242,7 @@ class OuchGateway:
         sock.setblocking(False)
         self.sock = sock
         self.last_sent = time.monotonic()
-        self.backoff_s = BACKOFF_START_S
+        self.backoff.succeeded()
         self.log.info("order session %s from sequence %d", self.session, self.next_sequence)
         if rest:
             self._packets((rest, None), self.clock_ns())
@@ -260,6 +258,6 @@ class OuchGateway:
             self.sock.close()
             self.sock = None
         self.reconnects += 1
-        self.retry_at = time.monotonic() + self.backoff_s
-        self.log.warning("order session lost (%s); reconnecting in %.1f s", why, self.backoff_s)
-        self.backoff_s = min(BACKOFF_MAX_S, self.backoff_s * 2)
+        self.log.warning(
+            "order session lost (%s); reconnecting in %.1f s", why, self.backoff.failed()
+        )

@@ -19,7 +19,7 @@ book whose top ``levels`` levels per side equal LOBSTER's orderbook row after ea
    smaller loses shares through synthetic ``CANCEL``/``DELETE`` (synthetic orders before real
    ones, newest first within each); our levels inside the covered price range that the row
    does not have are emptied, and when the row shows fewer than ``levels`` levels on a side
-   (LOBSTER's empty-level placeholders) everything beyond them is emptied too.
+   (LOBSTER's empty-level sentinels) everything beyond them is emptied too.
 
 Mapping of LOBSTER types: 1 -> ``ADD``, 2 -> ``CANCEL``, 3 -> ``DELETE``, 4 -> ``EXECUTE``
 (with a match number), 5 -> ``TRADE`` (hidden execution: order ref 0, LOBSTER's price and
@@ -230,7 +230,7 @@ class LobsterReplay:
         return ref if ref in self._orders else None
 
     def own_levels(self) -> list[int]:
-        """The replay's own (owner 0) top levels in LOBSTER's row layout, placeholders included."""
+        """The replay's own (owner 0) top levels in LOBSTER's row layout, empty-level sentinels included."""
         return self._own_row()
 
     # -- driving ------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ class LobsterReplay:
         return row
 
     def _wanted(self, row: list[int], side: int) -> list[tuple[int, int]]:
-        """The (price, size) levels the row shows for ``side``, best first, placeholders cut."""
+        """The (price, size) levels the row shows for ``side``, best first, empty-level sentinels cut."""
         col = 2 if side == BUY else 0
         wanted = []
         for k in range(self.levels):
