@@ -163,6 +163,7 @@ class EngineConfig:
         default="simulator", metadata=rules(choices=("simulator", "replay", "alpaca", "polygon"))
     )
     cpu_core: int = field(default=-1, metadata=rules(min=-1, max=4095))
+    metrics_port: int = field(default=15104, metadata=rules(min=0, max=65535))
     strategies: list[str] = field(
         default_factory=lambda: ["mean_reversion"],
         metadata=rules(choices=("mean_reversion", "momentum", "pairs", "market_maker")),

@@ -27,6 +27,7 @@ def summary_lines(config: SystemConfig) -> list[str]:
         (
             f"engine account={config.engine.account} venue={config.engine.venue} "
             f"data={config.engine.data} core={config.engine.cpu_core} "
+            f"metrics={config.engine.metrics_port} "
             f"strategies={','.join(config.engine.strategies)}"
         ),
         (

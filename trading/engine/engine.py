@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from trading.portfolio.order_manager import OrderManager
 from trading.portfolio.positions import Portfolio, to_dollars
 from trading.prices import PRICE_SCALE, format_price
 from trading.protocols import itch, ouch
-from trading.risk.limits import RiskLimits
+from trading.risk.limits import RiskLimits, RiskLimitsError
 from trading.risk.pre_trade_risk import PreTradeRisk
 from trading.strategies.base import Strategy, WorkingOrder, build_strategies
 
@@ -242,7 +242,26 @@ class TradingEngine:
         if action == "stop":
             self.stop_requested = True
             return True, f"stop by {who}"
+        if action == "reload_limits":
+            return False, "reload_limits needs the limits: use set_limits"
         return False, f"{action!r} is not something this engine can do yet"
+
+    def set_limits(self, values: Mapping[str, Any], who: str) -> tuple[bool, str]:
+        """Put new risk limits in force for the next order; invalid ones change nothing."""
+        current = self.risk.limits
+        try:
+            limits = current.replace(**values)
+        except RiskLimitsError as exc:
+            return False, f"limits from {who} refused: {exc}"
+        changed = {
+            name: value for name, value in limits.as_dict().items()
+            if value != getattr(current, name)
+        }  # fmt: skip
+        self.risk.set_limits(limits, self.clock_ns())
+        if not changed:
+            return True, f"limits from {who}: unchanged"
+        text = ", ".join(f"{name}={value:g}" for name, value in sorted(changed.items()))
+        return True, f"limits from {who}: {text}"
 
     def cancel_all(self) -> int:
         """Cancel every working order; returns how many cancels went out."""

@@ -8,6 +8,7 @@ import pytest
 from tests.support.configs import make_config
 from trading.engine.engine import TradingEngine
 from trading.exchange.embedded import ExchangeThread
+from trading.model.market import BookTop
 from trading.model.orders import BUY, OrderIntent, TimeInForce
 from trading.protocols import ouch
 from trading.protocols.soup_client import SoupClient
@@ -176,3 +177,29 @@ def test_operator_commands_pause_kill_resume_and_flatten():
         assert engine.operate("stop", "ops") == (True, "stop by ops")
         assert engine.state == "STOPPING"
         engine.shutdown()
+
+
+def test_new_limits_govern_the_next_order_and_invalid_ones_change_nothing():
+    config = make_config()
+    config = dataclasses.replace(config, engine=dataclasses.replace(config.engine, strategies=[]))
+    engine = TradingEngine(
+        config, host="127.0.0.1", order_port=0, feed_port=0, snapshot_port=0,
+        username="demo", password="demo",
+    )  # fmt: skip
+    engine.risk.on_book(BookTop("AAPL", 1_899_900, 100, 1_900_100, 100, 1))
+    intent = OrderIntent("AAPL", BUY, 300, 1_900_000, TimeInForce.DAY, "ticket")
+    assert engine.risk.check(intent, 1).passed
+
+    ok, reason = engine.set_limits({"max_order_shares": 200, "daily_loss_limit": 500}, "ops")
+    assert ok and reason == "limits from ops: daily_loss_limit=500, max_order_shares=200"
+    smaller = dataclasses.replace(intent, price=1_899_900)
+    decision = engine.risk.check(smaller, 2)
+    assert (decision.qty_for(smaller), decision.reason) == (200, "max_order_shares")  # reduced
+
+    ok, reason = engine.set_limits({"max_order_shares": 0}, "ops")
+    assert not ok and "max_order_shares: must be at least 1" in reason
+    ok, reason = engine.set_limits({"max_order_sharez": 5}, "ops")
+    assert not ok and "unknown limit" in reason
+    assert engine.risk.limits.max_order_shares == 200
+    assert engine.set_limits({"max_order_shares": 200}, "ops") == (
+        True, "limits from ops: unchanged")  # fmt: skip

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.recovery import load_recovery
+from ledger.risk_limits import LimitsUpdate, LimitsWatcher, current_limits, read_limits
 from ledger.writer import AuditRecord, EquityRecord, GatewayRecord, LedgerWriter, PortfolioRecord
 from trading.engine.control_bus import CommandBus
 from trading.engine.engine import TradingEngine
 from trading.engine.state_publisher import StatePublisher
 from trading.log_format import get_logger
 from workers.config_options import add_config_arguments, load_config_or_fail
+from workers.engine_metrics import start_engine_metrics
 
 log = get_logger("SYSTEM")
 perf = get_logger("PERF")
@@ -37,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--order-port", type=int, help="the venue's OUCH port")
         parser.add_argument("--feed-port", type=int, help="the venue's ITCH port")
         parser.add_argument("--snapshot-port", type=int, help="the venue's snapshot port")
+        parser.add_argument(
+            "--metrics-port", type=int, help="Prometheus port (default: engine.metrics_port)"
+        )
         parser.add_argument(
             "--status-interval",
             type=float,
@@ -78,6 +83,20 @@ class Command(BaseCommand):
                 len(engine.portfolio.open_positions()), len(recovery.open_orders),
                 recovery.gateway_session or "(new)", recovery.next_sequence,
             )  # fmt: skip
+        stored, seeded = current_limits(account.username, config.risk)
+        ok, reason = engine.set_limits(stored.values, stored.updated_by)
+        if not ok:
+            raise CommandError(f"the stored risk limits cannot be used: {reason}")
+        risk.info(
+            "risk limits %s (%s)",
+            "seeded from the config file" if seeded else "from the database", reason,
+        )  # fmt: skip
+        watcher = LimitsWatcher(account.username, stored.version).start()
+        metrics_port = options["metrics_port"]
+        metrics = start_engine_metrics(
+            account.username, "127.0.0.1",
+            engine_config.metrics_port if metrics_port is None else metrics_port,
+        )  # fmt: skip
         stopping = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, frame: stopping.append(signum))
@@ -95,8 +114,17 @@ class Command(BaseCommand):
             if now >= next_control:
                 # Commands and state a few times a second, between events, off the hot path.
                 next_control = now + CONTROL_INTERVAL_S
+                for update in watcher.take():
+                    apply_limits(engine, update, writer)
                 for command in bus.poll():
-                    ok, reason = engine.operate(str(command.kind), command.who)
+                    if command.kind == "reload_limits":
+                        update = read_limits(account.username)
+                        if update is None:
+                            ok, reason = False, "no stored limits for this account"
+                        else:
+                            ok, reason = engine.set_limits(update.values, command.who)
+                    else:
+                        ok, reason = engine.operate(str(command.kind), command.who)
                     (log.info if ok else log.warning)("command %s: %s", command.kind, reason)
                     bus.ack(command, engine.state, reason, ok)
                     writer.submit(
@@ -104,19 +132,35 @@ class Command(BaseCommand):
                                     f"{'ok' if ok else 'refused'}: {reason}; {engine.state}")
                     )  # fmt: skip
                 checkpoint(engine, writer)
-                publisher.publish(engine.status())
+                status = engine.status()
+                publisher.publish(status)
+                if metrics is not None:
+                    metrics.update(status)
             if now >= next_status:
                 next_status = now + options["status_interval"]
                 log_status(engine)
         log.info("stopping: cancelling working orders")
         engine.shutdown()
         checkpoint(engine, writer)
+        watcher.stop()
         writer.close()
         log_status(engine)
         publisher.publish(engine.status())
         publisher.stop()
         bus.close()
+        if metrics is not None:
+            metrics.close()
         log.info("engine stopped")
+
+
+def apply_limits(engine: TradingEngine, update: LimitsUpdate, writer: LedgerWriter) -> None:
+    """Limits changed in the database, put in force between events and audited."""
+    ok, reason = engine.set_limits(update.values, update.updated_by)
+    (risk.info if ok else risk.error)("%s", reason)
+    writer.submit(
+        AuditRecord(update.updated_by, "reload_limits", {"version": update.version},
+                    f"{'ok' if ok else 'refused'}: {reason}; {engine.state}")
+    )  # fmt: skip
 
 
 def checkpoint(engine: TradingEngine, writer: LedgerWriter) -> None:
