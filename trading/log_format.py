@@ -5,8 +5,10 @@ component out of the interleaved output of every process the supervisor runs.
 """
 
 import logging
+import logging.handlers
 import sys
 import time
+from queue import Full, Queue
 
 TAGS = ("SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF")
 
@@ -41,3 +43,52 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+class _BackgroundHandler(logging.handlers.QueueHandler):
+    """Hands records to the listener thread as they are: formatting happens there.
+
+    The queue is bounded; when it is full the record is dropped and counted rather than
+    making the hot path wait for a slow terminal.
+    """
+
+    def __init__(self, queue: Queue[logging.LogRecord]) -> None:
+        super().__init__(queue)
+        self.dropped = 0
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except Full:
+            self.dropped += 1
+
+
+class _Listener(logging.handlers.QueueListener):
+    def enqueue_sentinel(self) -> None:
+        # Wait for room: stopping must not fail because the queue happens to be full.
+        self.queue.put(self._sentinel)  # type: ignore[attr-defined]
+
+
+class BackgroundLogging:
+    """Every record of the process formatted and written by one background thread."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        root = logging.getLogger()
+        self._handlers = list(root.handlers)
+        queue: Queue[logging.LogRecord] = Queue(capacity)
+        self.handler = _BackgroundHandler(queue)
+        self.listener = _Listener(queue, *self._handlers, respect_handler_level=True)
+        root.handlers[:] = [self.handler]
+        self.listener.start()
+
+    @property
+    def dropped(self) -> int:
+        return self.handler.dropped
+
+    def stop(self) -> None:
+        """Write out what is queued and give the handlers back to the root logger."""
+        self.listener.stop()
+        logging.getLogger().handlers[:] = self._handlers

@@ -1,8 +1,10 @@
+import io
 import logging
+import threading
 
 import pytest
 
-from trading.log_format import TAGS, DeskFormatter, get_logger
+from trading.log_format import TAGS, BackgroundLogging, DeskFormatter, get_logger
 
 
 def _record(name: str, message: str, level: int = logging.INFO) -> logging.LogRecord:
@@ -31,3 +33,56 @@ def test_every_component_tag_exists_and_unknown_tags_are_refused():
     assert get_logger("PERF").name == "PERF"
     with pytest.raises(ValueError, match="unknown log tag 'FOO'"):
         get_logger("FOO")
+
+
+def test_background_logging_writes_every_line_in_order_from_its_own_thread():
+    stream = io.StringIO()
+    writer_threads = set()
+
+    class Recording(logging.StreamHandler):
+        def emit(self, record):
+            writer_threads.add(threading.current_thread().name)
+            super().emit(record)
+
+    handler = Recording(stream)
+    handler.setFormatter(DeskFormatter())
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    try:
+        background = BackgroundLogging(capacity=1000)
+        for i in range(100):
+            logging.getLogger("STRAT").info("FILL %d", i)
+        background.stop()
+        assert root.handlers == [handler]
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    lines = stream.getvalue().splitlines()
+    assert [line.split("] ", 2)[2] for line in lines] == [f"FILL {i}" for i in range(100)]
+    assert threading.main_thread().name not in writer_threads
+    assert background.dropped == 0
+
+
+def test_background_logging_drops_and_counts_lines_when_its_queue_is_full():
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    blocked = threading.Event()
+
+    class Slow(logging.Handler):
+        def emit(self, record):
+            blocked.wait(5)
+
+    root.handlers[:] = [Slow()]
+    root.setLevel(logging.INFO)
+    try:
+        background = BackgroundLogging(capacity=10)
+        for i in range(50):
+            logging.getLogger("STRAT").info("line %d", i)
+        assert background.dropped in (39, 40)  # 10 queued, and one taken by the listener
+        blocked.set()
+        background.stop()
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)

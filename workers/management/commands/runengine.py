@@ -13,7 +13,7 @@ from ledger.writer import AuditRecord, EquityRecord, GatewayRecord, LedgerWriter
 from trading.engine.control_bus import CommandBus
 from trading.engine.engine import TradingEngine
 from trading.engine.state_publisher import StatePublisher
-from trading.log_format import get_logger
+from trading.log_format import BackgroundLogging, get_logger
 from workers.config_options import add_config_arguments, load_config_or_fail
 from workers.engine_metrics import start_engine_metrics
 
@@ -51,6 +51,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         config = load_config_or_fail(options, log)
+        # From here on, log lines are formatted and written by a thread of their own.
+        background_logging = BackgroundLogging()
+        try:
+            self.run_engine(config, options)
+        finally:
+            background_logging.stop()
+            if background_logging.dropped:
+                log.warning("%d log lines dropped (the terminal was too slow)",
+                            background_logging.dropped)  # fmt: skip
+
+    def run_engine(self, config, options):
         engine_config = config.engine
         if engine_config.venue != "simulator":
             raise CommandError(
