@@ -56,6 +56,7 @@ EQUITY = "equity"
 AUDIT = "audit"
 GATEWAY = "gateway"
 CRITICAL = frozenset({ORDER, FILL})
+POLL_S = 0.02  # how often the writer looks at its queue between batches
 
 
 @dataclass(slots=True, frozen=True)
@@ -290,24 +291,29 @@ class LedgerWriter:
                 return
 
     def _collect(self) -> tuple[list[_Item], _Marker | None]:
+        # The writer polls rather than blocking on the queue: a blocked `get` would be woken
+        # by every record the engine puts, and each wake-up takes the GIL from the hot loop.
         batch: list[_Item] = []
         self._drain_overflow(batch)
         deadline = time.monotonic() + self.interval_s
-        while len(batch) < self.batch_size:
+        take = self._queue.get_nowait
+        while True:
+            while len(batch) < self.batch_size:
+                try:
+                    item = take()
+                except queue.Empty:
+                    break
+                if isinstance(item, _Marker):
+                    # Anything that overflowed before the marker was queued is in the
+                    # overflow list by now, so draining it again completes "everything
+                    # before flush()".
+                    self._drain_overflow(batch)
+                    return batch, item
+                batch.append(item)
             remaining = deadline - time.monotonic()
-            try:
-                item = self._queue.get(timeout=max(remaining, 0.0)) if remaining > 0 else None
-            except queue.Empty:
-                item = None
-            if item is None:
-                break
-            if isinstance(item, _Marker):
-                # Anything that overflowed before the marker was queued is in the overflow
-                # list by now, so draining it again completes "everything before flush()".
-                self._drain_overflow(batch)
-                return batch, item
-            batch.append(item)
-        return batch, None
+            if len(batch) >= self.batch_size or remaining <= 0:
+                return batch, None
+            time.sleep(min(remaining, POLL_S))
 
     def _write(self, batch: list[_Item]) -> None:
         if not batch:

@@ -9,6 +9,8 @@ are read off the counts by whoever publishes them, away from the hot path.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -56,9 +58,13 @@ def value_range(index: int) -> tuple[int, int]:
 
 
 @njit(cache=True)
-def _record_many(counts: np.ndarray, values: np.ndarray) -> int:
-    """Record an array of values in one compiled loop; returns how many were clamped."""
+def _record_many(counts: np.ndarray, values: np.ndarray) -> tuple[int, int, int, int]:
+    """Record an array of values in one compiled loop; returns how many were clamped and
+    the smallest, largest and sum of the (clamped) values."""
     clamped = 0
+    low = HIGHEST_NS
+    high = 0
+    total = 0
     for i in range(values.shape[0]):
         value = values[i]
         if value < 0:
@@ -67,6 +73,9 @@ def _record_many(counts: np.ndarray, values: np.ndarray) -> int:
         elif value > HIGHEST_NS:
             value = HIGHEST_NS
             clamped += 1
+        low = min(low, value)
+        high = max(high, value)
+        total += value
         probe = value | _SUB_BUCKET_MASK
         bits = 0
         while probe:
@@ -75,7 +84,7 @@ def _record_many(counts: np.ndarray, values: np.ndarray) -> int:
         bucket = bits - _SUB_BUCKET_COUNT_MAGNITUDE
         sub_bucket = value >> bucket
         counts[((bucket + 1) << _HALF_MAGNITUDE) + (sub_bucket - _HALF_COUNT)] += 1
-    return clamped
+    return clamped, low, high, total
 
 
 class HdrHistogram:
@@ -104,13 +113,12 @@ class HdrHistogram:
         values = np.ascontiguousarray(values_ns, dtype=np.int64)
         if not len(values):
             return
-        self.clamped += _record_many(self.counts, values)
-        clipped = np.clip(values, 0, HIGHEST_NS)
-        low, high = int(clipped.min()), int(clipped.max())
+        clamped, low, high, total = _record_many(self.counts, values)
+        self.clamped += clamped
         self.min_ns = low if not self.total else min(self.min_ns, low)
         self.max_ns = max(self.max_ns, high)
         self.total += len(values)
-        self.sum_ns += int(clipped.sum())
+        self.sum_ns += total
 
     def _note(self, value: int, count: int) -> None:
         self.min_ns = value if not self.total else min(self.min_ns, value)
@@ -130,16 +138,22 @@ class HdrHistogram:
 
     def percentiles(self, ps: tuple[float, ...] = (50, 95, 99, 99.9)) -> dict[str, int]:
         """Several percentiles at once, keyed `p50`, `p95`, `p99`, `p999`, plus `max`."""
-        cumulative = np.cumsum(self.counts)
-        result = {}
+        keys = ["p" + f"{p:g}".replace(".", "") for p in ps]
+        if not self.total:
+            return dict.fromkeys(keys, 0) | {"max": self.max_ns}
         for p in ps:
-            key = "p" + f"{p:g}".replace(".", "")
-            if not self.total:
-                result[key] = 0
-                continue
-            rank = max(1, int(np.ceil(p / 100 * self.total)))
-            index = int(np.searchsorted(cumulative, rank))
-            result[key] = min(value_range(index)[1], self.max_ns)
+            if not 0 <= p <= 100:
+                raise ValueError(f"percentile must be within 0..100, got {p}")
+        ranks = [max(1, math.ceil(p / 100 * self.total)) for p in ps]
+        order = sorted(range(len(ps)), key=ranks.__getitem__)
+        found = _indexes_at_ranks(self.counts, np.array([ranks[i] for i in order], np.int64))
+        indexes = [0] * len(ps)
+        for position, i in enumerate(order):
+            indexes[i] = int(found[position])
+        result = {
+            key: min(value_range(index)[1], self.max_ns)
+            for key, index in zip(keys, indexes, strict=True)
+        }
         result["max"] = self.max_ns
         return result
 
@@ -161,3 +175,28 @@ class HdrHistogram:
         """Forget everything (e.g. at the start of a publishing interval)."""
         self.counts[:] = 0
         self.total = self.min_ns = self.max_ns = self.sum_ns = self.clamped = 0
+
+
+@njit(cache=True)
+def _indexes_at_ranks(counts: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """For ascending ranks, the first bucket whose cumulative count reaches each: one pass
+    that stops at the highest rank (no cumulative array is built)."""
+    out = np.zeros(len(ranks), np.int64)
+    j = 0
+    running = 0
+    for i in range(len(counts)):
+        running += counts[i]
+        while j < len(ranks) and running >= ranks[j]:
+            out[j] = i
+            j += 1
+        if j == len(ranks):
+            break
+    return out
+
+
+def warm_up() -> None:
+    """Load the compiled kernels now, so the first percentiles in a live engine do not stall
+    its thread for the milliseconds a first call costs."""
+    histogram = HdrHistogram()
+    histogram.record_many(np.array([1_000], np.int64))
+    histogram.percentiles()

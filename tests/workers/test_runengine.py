@@ -16,12 +16,12 @@ import urllib.request
 import pytest
 
 from tests.support.configs import make_config
-from tests.support.processes import ROOT, ManagedProcess
 from tests.support.redis_server import restartable_redis  # noqa: F401
 from trading.config import DEFAULT_CONFIG_PATH
 from trading.engine.control_bus import CommandBus
 from trading.exchange.embedded import ExchangeThread
 from trading.protocols import ouch
+from workers.managed_process import ROOT, ManagedProcess
 
 pytestmark = [pytest.mark.tcp, pytest.mark.slow]
 

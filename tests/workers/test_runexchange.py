@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from tests.support.processes import LISTENING, ROOT, ManagedProcess
 from trading.protocols import ouch
 from trading.protocols.soup_client import SoupClient
+from workers.managed_process import LISTENING, ROOT, ManagedProcess
 
 pytestmark = [pytest.mark.tcp]
 

@@ -6,9 +6,9 @@ import signal
 
 import pytest
 
-from tests.support.processes import LISTENING, ManagedProcess
 from trading.config import DEFAULT_CONFIG_PATH
 from trading.protocols.soup_client import SoupClient
+from workers.managed_process import LISTENING, ManagedProcess
 
 pytestmark = [pytest.mark.tcp, pytest.mark.slow]
 

@@ -15,6 +15,8 @@ Redis outage costs the engine nothing but its remote control.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 import uuid
 from collections import deque
@@ -469,3 +471,59 @@ class CommandBus:
             log.info("control bus for %s reconnected to Redis", self.account)
         self.healthy = True
         self._backoff.succeeded()
+
+
+class CommandInbox:
+    """The engine side of a `CommandBus` on a thread of its own.
+
+    The engine's thread never waits on Redis: it takes commands that have already arrived
+    (`take`) and hands acks back (`ack`), both without I/O; this thread does the polling
+    and the writing.
+    """
+
+    def __init__(self, bus: CommandBus, poll_interval_s: float = 0.05) -> None:
+        self.bus = bus
+        self.poll_interval_s = poll_interval_s
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[tuple[Command, str, str, bool]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="command-inbox", daemon=True)
+
+    def start(self) -> CommandInbox:
+        self._thread.start()
+        return self
+
+    def take(self) -> list[Command]:
+        """Commands that have arrived, oldest first."""
+        taken = []
+        while True:
+            try:
+                taken.append(self._commands.get_nowait())
+            except queue.Empty:
+                return taken
+
+    def ack(self, command: Command, state: str, reason: str = "", ok: bool = True) -> None:
+        """Queue the ack of `command` (written by the inbox's thread)."""
+        self._acks.put((command, state, reason, ok))
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Write the acks still queued, stop the thread and close the bus."""
+        self._stop.set()
+        self._thread.join(timeout_s)
+        self._write_acks()
+        self.bus.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._write_acks()
+            for command in self.bus.poll():
+                self._commands.put(command)
+            self._stop.wait(self.poll_interval_s)
+
+    def _write_acks(self) -> None:
+        while True:
+            try:
+                command, state, reason, ok = self._acks.get_nowait()
+            except queue.Empty:
+                return
+            self.bus.ack(command, state, reason, ok)

@@ -22,6 +22,7 @@ from trading.config import SystemConfig
 from trading.engine.feed_handler import FeedHandler
 from trading.engine.gateway import OuchGateway, VenueMessage, VenueReset
 from trading.engine.latency import LatencyBook
+from trading.hdr_histogram import warm_up as warm_up_histograms
 from trading.model.market import BookTop
 from trading.model.orders import BUY, CancelIntent, Fill, OrderIntent, TimeInForce
 from trading.order_book import warm_up
@@ -34,6 +35,7 @@ from trading.risk.pre_trade_risk import PreTradeRisk
 from trading.strategies.base import Strategy, WorkingOrder, build_strategies
 
 HOUSEKEEPING_NS = 100_000_000  # 10 times a second
+FILL_LINES_PER_S = 20  # beyond this a second's fills are summed up in one line
 ACK_TIMEOUT_NS = 2_000_000_000
 _BOOK_MESSAGES = (
     itch.AddOrder,
@@ -108,6 +110,7 @@ class TradingEngine:
         self.config = config
         self.clock_ns = clock_ns
         warm_up()  # no tick may wait for the compiler
+        warm_up_histograms()
         self.log = logger or logging.getLogger("STRAT")
         self.risk_log = logging.getLogger("RISK")
         self.portfolio = Portfolio(starting_cash=int(round(starting_equity * PRICE_SCALE)))
@@ -130,14 +133,18 @@ class TradingEngine:
         self.feed = FeedHandler(
             host, feed_port, snapshot_port, username, password,
             tick_size=config.exchange.tick_size, on_message=self._on_market_data,
-            on_snapshot=self._on_snapshot, clock_ns=clock_ns,
+            on_snapshot=self._on_snapshot, on_batch=self._on_feed_batch, clock_ns=clock_ns,
         )  # fmt: skip
         self.gateway = OuchGateway(host, order_port, username, password, clock_ns=clock_ns)
         self.latency = LatencyBook()
         self.counters = EngineCounters()
         self.tops: dict[int, tuple[int, int, int, int]] = {}
+        self.changed_books: dict[int, None] = {}  # locates touched in the current batch
         self.sent_at: dict[int, tuple[int, int]] = {}  # order id -> (T1 of its tick, T4)
         self.next_housekeeping_ns = 0
+        self.fill_lines_left = FILL_LINES_PER_S
+        self.fills_unlogged = 0
+        self.next_fill_summary_ns = 0
         self.paused = False
         self.stop_requested = False
         # Where orders and fills go to be kept (the ledger's writer, in the engine process);
@@ -183,7 +190,16 @@ class TradingEngine:
 
     def _on_market_data(self, message: Any, t1: int) -> None:
         if type(message) in _BOOK_MESSAGES:
-            self._book_changed(message.stock_locate, t1)
+            self.changed_books[message.stock_locate] = None
+
+    def _on_feed_batch(self, t1: int) -> None:
+        # Strategies see each book once per batch, as the batch left it: a packet that adds
+        # a new best bid and deletes the old one is one move, not two to trade on.
+        changed = self.changed_books
+        if changed:
+            for locate in changed:
+                self._book_changed(locate, t1)
+            changed.clear()
 
     def _book_changed(self, locate: int, t1: int) -> None:
         symbol = self.feed.builder.symbols.get(locate)
@@ -394,11 +410,15 @@ class TradingEngine:
                 )
                 self.counters.fills += 1
                 self.counters.filled_shares += fill.qty
-                self.log.info(
-                    "FILL %s %s %d @ %s (%s)", order.symbol,
-                    "BUY" if order.side == BUY else "SELL", fill.qty,
-                    format_price(fill.price), order.strategy,
-                )  # fmt: skip
+                if self.fill_lines_left:
+                    self.fill_lines_left -= 1
+                    self.log.info(
+                        "FILL %s %s %d @ %s (%s)", order.symbol,
+                        "BUY" if order.side == BUY else "SELL", fill.qty,
+                        format_price(fill.price), order.strategy,
+                    )  # fmt: skip
+                else:
+                    self.fills_unlogged += 1
                 strategy = self.by_name.get(order.strategy)
                 if strategy is not None:
                     intents = strategy.on_fill(fill)
@@ -447,6 +467,13 @@ class TradingEngine:
     # -- between events -----------------------------------------------------------------------
 
     def _housekeeping(self, now_ns: int) -> None:
+        if now_ns >= self.next_fill_summary_ns:
+            self.next_fill_summary_ns = now_ns + 1_000_000_000
+            if self.fills_unlogged:
+                self.log.info("%d more fills in the last second (all in the ledger)",
+                              self.fills_unlogged)  # fmt: skip
+            self.fills_unlogged = 0
+            self.fill_lines_left = FILL_LINES_PER_S
         for strategy in self.strategies:
             intents = strategy.on_timer(now_ns)
             if intents:

@@ -58,6 +58,7 @@ class FeedHandler:
         tick_size: int = 100,
         on_message: Callable[[object, int], None] | None = None,
         on_snapshot: Callable[[int], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
         logger: logging.Logger | None = None,
         clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
@@ -69,6 +70,9 @@ class FeedHandler:
         self.tick_size = tick_size
         self.on_message = on_message
         self.on_snapshot = on_snapshot  # after a (re)synchronisation: every book is new
+        # After each batch of messages that arrived together: the books are now as the venue
+        # left them, so this is where strategies should look (not at every message between).
+        self.on_batch = on_batch
         self.log = logger or logging.getLogger("MD")
         self.clock_ns = clock_ns
         self.builder = BookBuilder(tick_size)
@@ -113,14 +117,10 @@ class FeedHandler:
         t1 = self.clock_ns()
         self.stats.last_receive_ns = t1
         packets, error = self.decoder.feed_all(data)
-        for packet_type, payload in packets:
-            if packet_type == _SEQUENCED:
-                applied += self._apply(payload, t1)
-            elif packet_type == _END_OF_SESSION:
-                self._lost("end of session")
-                return applied
-            elif packet_type == _DEBUG:
-                self.log.warning("feed says: %s", payload.decode("ascii", "replace"))
+        applied, ended = self.apply_batch(packets, t1)
+        if ended:
+            self._lost("end of session")
+            return applied
         if error is not None:
             self.stats.malformed += 1
             self._lost(f"malformed feed data ({error})", resync=True)
@@ -133,6 +133,25 @@ class FeedHandler:
                 self.sock.sendall(soup.encode_logout_request())
             self.sock.close()
             self.sock = None
+
+    def apply_batch(self, packets: list[tuple[int, bytes]], t1: int) -> tuple[int, bool]:
+        """Apply packets that arrived together (all stamped `t1`), then report the batch.
+
+        Returns how many messages were applied and whether the venue ended the session.
+        """
+        applied = 0
+        ended = False
+        for packet_type, payload in packets:
+            if packet_type == _SEQUENCED:
+                applied += self._apply(payload, t1)
+            elif packet_type == _END_OF_SESSION:
+                ended = True
+                break
+            elif packet_type == _DEBUG:
+                self.log.warning("feed says: %s", payload.decode("ascii", "replace"))
+        if applied and self.on_batch is not None:
+            self.on_batch(t1)
+        return applied, ended
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -250,10 +269,7 @@ class FeedHandler:
     def _keep_alive(self) -> None:
         if self.requeued:
             requeued, self.requeued = self.requeued, []
-            t1 = self.clock_ns()
-            for packet_type, payload in requeued:
-                if packet_type == _SEQUENCED:
-                    self._apply(payload, t1)
+            self.apply_batch([p for p in requeued if p[0] == _SEQUENCED], self.clock_ns())
         now = time.monotonic()
         if now - self.last_sent >= HEARTBEAT_INTERVAL_S and self.sock is not None:
             self.sock.sendall(soup.encode_client_heartbeat())

@@ -12,7 +12,16 @@ import numpy as np
 
 from trading.hdr_histogram import HdrHistogram
 
-HOPS = ("feed_to_signal", "signal_to_risk", "risk_to_wire", "tick_to_order", "order_to_ack")
+HOPS = (
+    "feed_to_signal",
+    "signal_to_risk",
+    "risk_to_wire",
+    "tick_to_order",
+    "order_to_ack",
+    # Not a hop: how long the engine's thread spends between events on control (commands,
+    # checkpoint, state), during which arriving market data waits.
+    "control_step",
+)
 
 
 class SampleBuffer:
@@ -53,6 +62,7 @@ class LatencyBook:
     def __init__(self, hops: tuple[str, ...] = HOPS) -> None:
         self.buffers = {hop: SampleBuffer() for hop in hops}
         self.histograms = {hop: HdrHistogram() for hop in hops}
+        self._published: dict[str, dict[str, float]] = {}
 
     def add(self, hop: str, value_ns: int) -> None:
         self.buffers[hop].add(value_ns)
@@ -60,10 +70,15 @@ class LatencyBook:
     def publish(self) -> dict[str, dict[str, float]]:
         """Drain every buffer and return p50/p95/p99/p999/max per hop, in microseconds."""
         result = {}
+        published = self._published
         for hop, buffer in self.buffers.items():
             histogram = self.histograms[hop]
-            buffer.drain_into(histogram)
-            result[hop] = {key: value / 1000 for key, value in histogram.percentiles().items()} | {
-                "count": histogram.total
-            }
+            moved = buffer.drain_into(histogram)
+            figures = published.get(hop)
+            if moved or figures is None:
+                # Percentiles only change with new samples; a quiet hop costs nothing.
+                figures = {k: v / 1000 for k, v in histogram.percentiles().items()}
+                figures["count"] = histogram.total
+                published[hop] = figures
+            result[hop] = dict(figures)
         return result

@@ -17,7 +17,7 @@ Prices are integers of 1e-4 dollars, quantities shares, times int64 ns. Pure Pyt
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -128,10 +128,14 @@ class OpenExposure:
 class OrderManager:
     """Assigns order ids and tracks our orders from sending to their final state."""
 
-    def __init__(self, first_order_id: int = 1) -> None:
+    def __init__(self, first_order_id: int = 1, retained_finished: int = 50_000) -> None:
         self._next_id = first_order_id
         self.orders: dict[int, ManagedOrder] = {}
         self._working: dict[int, ManagedOrder] = {}
+        # Finished orders are kept for late answers (a fill racing a cancel) up to this many;
+        # older ones are forgotten so a long session's memory stays flat.
+        self._finished: deque[int] = deque()
+        self._retained = retained_finished
         self.anomaly_counts: Counter[AnomalyKind] = Counter()
 
     def adopt(self, order: ManagedOrder) -> None:
@@ -385,4 +389,8 @@ class OrderManager:
         order.state = state
         order.done_ns = now_ns
         order.overdue = False
-        self._working.pop(order.order_id, None)
+        if self._working.pop(order.order_id, None) is not None:
+            finished = self._finished
+            finished.append(order.order_id)
+            if len(finished) > self._retained:
+                self.orders.pop(finished.popleft(), None)

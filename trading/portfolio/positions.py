@@ -10,6 +10,7 @@ fill price stands in, so a fresh position is valued at cost rather than at zero.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ class PositionSnapshot:
     last_fill_price: int
 
 
+SNAPSHOT_FILL_KEYS = 2_000
+
+
 @dataclass(slots=True, frozen=True)
 class PortfolioSnapshot:
     """Everything needed to rebuild a `Portfolio` exactly, plus derived totals for display.
@@ -53,7 +57,7 @@ class PortfolioSnapshot:
 
     starting_cash: int
     positions: tuple[PositionSnapshot, ...]
-    applied_fills: tuple[tuple[int, int], ...]  # (order_id, match_number), sorted
+    applied_fills: tuple[tuple[int, int], ...]  # the latest (order_id, match_number), sorted
     duplicate_fills: int
     start_of_day_pnl: int
     totals: dict[str, int] = field(default_factory=dict)
@@ -113,11 +117,14 @@ class Position:
     All lots share the sign of the position (long lots or short lots, never both).
     """
 
-    __slots__ = ("symbol", "lots", "realised", "fees", "mark", "last_fill_price")
+    __slots__ = ("symbol", "lots", "realised", "fees", "mark", "last_fill_price", "_qty", "_cost")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.lots: deque[Lot] = deque()
+        # Running sums over the lots, so figures cost the same however many lots are open.
+        self._qty = 0
+        self._cost = 0
         self.realised = 0  # gross of fees, 1e-4 $
         self.fees = 0  # 1e-4 $
         self.mark = 0  # last mid, 0 until one arrives
@@ -140,12 +147,15 @@ class Position:
             closed = min(abs(remaining), abs(lot.qty))
             lot_sign = _sign(lot.qty)
             realised += closed * (price - lot.price) * lot_sign
+            self._cost -= lot_sign * closed * lot.price
             lot.qty -= lot_sign * closed
             remaining += lot_sign * closed
             if lot.qty == 0:
                 self.lots.popleft()
         if remaining:
             self.lots.append(Lot(remaining, price))
+            self._cost += remaining * price
+        self._qty += side * qty
         self.realised += realised
         self.fees += fee
         self.last_fill_price = price
@@ -161,12 +171,12 @@ class Position:
     @property
     def qty(self) -> int:
         """Signed quantity: positive long, negative short."""
-        return sum(lot.qty for lot in self.lots)
+        return self._qty
 
     @property
     def cost_basis(self) -> int:
         """Signed sum of lot quantity x lot price of the open quantity (1e-4 $)."""
-        return sum(lot.qty * lot.price for lot in self.lots)
+        return self._cost
 
     @property
     def avg_price(self) -> float:
@@ -215,6 +225,8 @@ class Position:
         """Rebuild a position from `snapshot()`."""
         position = cls(snap.symbol)
         position.lots.extend(Lot(q, px) for q, px in snap.lots)
+        position._qty = sum(q for q, _ in snap.lots)
+        position._cost = sum(q * px for q, px in snap.lots)
         position.realised = snap.realised
         position.fees = snap.fees
         position.mark = snap.mark
@@ -234,14 +246,18 @@ class Portfolio:
     Fills are deduplicated by (order_id, match_number) so that a gateway replaying its
     executions after a reconnect cannot count one twice. A match number of 0 means the
     venue gave none; such fills cannot be told apart from a new partial fill and are always
-    applied.
+    applied. Only the last `remembered_fills` keys are kept (a replay only reaches back to the
+    last checkpoint, never further), so memory stays flat however long the engine runs;
+    snapshots carry the last `SNAPSHOT_FILL_KEYS` of them.
     """
 
-    def __init__(self, starting_cash: int = 0) -> None:
+    def __init__(self, starting_cash: int = 0, remembered_fills: int = 100_000) -> None:
         self.starting_cash = starting_cash  # 1e-4 $
         self.positions: dict[str, Position] = {}
         self.duplicate_fills = 0
         self._applied: set[tuple[int, int]] = set()
+        self._applied_order: deque[tuple[int, int]] = deque()  # oldest first, to forget
+        self._remembered = remembered_fills
         self._start_of_day_pnl = 0
 
     def position(self, symbol: str) -> Position:
@@ -259,7 +275,12 @@ class Portfolio:
             return False
         self.position(fill.symbol).apply(fill.side, fill.qty, fill.price, fee)
         if fill.match_number:
-            self._applied.add(key)  # only once applied, so a rejected bad fill is not remembered
+            # Only once applied, so a rejected bad fill is not remembered.
+            self._applied.add(key)
+            order = self._applied_order
+            order.append(key)
+            if len(order) > self._remembered:
+                self._applied.discard(order.popleft())
         return True
 
     def mark(self, symbol: str, price: int) -> None:
@@ -341,7 +362,9 @@ class Portfolio:
         return PortfolioSnapshot(
             starting_cash=self.starting_cash,
             positions=tuple(p.snapshot() for _, p in sorted(self.positions.items())),
-            applied_fills=tuple(sorted(self._applied)),
+            applied_fills=tuple(
+                sorted(itertools.islice(reversed(self._applied_order), SNAPSHOT_FILL_KEYS))
+            ),
             duplicate_fills=self.duplicate_fills,
             start_of_day_pnl=self._start_of_day_pnl,
             totals=self.totals(),
@@ -356,6 +379,7 @@ class Portfolio:
         for position_snap in snap.positions:
             portfolio.positions[position_snap.symbol] = Position.restore(position_snap)
         portfolio._applied = set(snap.applied_fills)
+        portfolio._applied_order = deque(snap.applied_fills)
         portfolio.duplicate_fills = snap.duplicate_fills
         portfolio._start_of_day_pnl = snap.start_of_day_pnl
         return portfolio

@@ -157,6 +157,7 @@ class PreTradeRisk:
         self._tokens = 0.0
         self._token_ns = 0
         self._recent: dict[tuple[str, str, int, int, int], int] = {}
+        self._prune_at = _DUPLICATE_PRUNE_SIZE
         self._now = 0
         self._realised = 0.0
         self._unrealised = 0.0
@@ -287,10 +288,13 @@ class PreTradeRisk:
     def _remember(self, key: tuple[str, str, int, int, int], now_ns: int) -> None:
         recent = self._recent
         recent[key] = now_ns
-        if len(recent) > _DUPLICATE_PRUNE_SIZE:
+        if len(recent) > self._prune_at:
             horizon = now_ns - self._dup_window
             for old in [k for k, t in recent.items() if t <= horizon]:
                 del recent[old]
+            # At high order rates the window itself may hold more than the prune size:
+            # prune again only once it has doubled, so the cost per order stays constant.
+            self._prune_at = max(_DUPLICATE_PRUNE_SIZE, 2 * len(recent))
 
     # ----------------------------------------------------------- state it is fed
 

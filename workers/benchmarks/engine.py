@@ -16,6 +16,8 @@ from trading.config import load_config
 from trading.engine.engine import TradingEngine
 from trading.engine.gateway import OuchGateway, VenueMessage
 from trading.protocols import itch, ouch
+from trading.protocols.soupbintcp import PacketType
+from workers.benchmarks import engine_tcp
 from workers.benchmarks.figures import Figure
 
 
@@ -62,31 +64,39 @@ def _accepted(m) -> object:
     )  # fmt: skip
 
 
-def _ticks(count: int) -> list[bytes]:
-    """AAPL's book stepping up a cent a tick: a new best bid, a new best ask, old ones gone.
+SEQUENCED = int(PacketType.SEQUENCED_DATA)
+
+
+def _ticks(count: int) -> list[list[tuple[int, bytes]]]:
+    """AAPL's book stepping up a cent a tick: a new best bid, a new best ask, old ones gone,
+    each tick one batch of packets as one read from the feed socket would give it.
 
     The prices never repeat, so no order is a duplicate of a recent one (pre-trade risk
     would rightly refuse those), and every tick moves the market maker's quotes.
     """
-    messages = [
+    setup = [
         itch.StockDirectory(
             1, 0, 0, "AAPL", "Q", "N", 100, "N", "C", "Z", "P", " ", "N", "1", "N", 0, "N"
         ).encode(),  # fmt: skip
         itch.AddOrder(1, 0, 1, 1, "B", 500, "AAPL", 1_800_000).encode(),
         itch.AddOrder(1, 0, 2, 2, "S", 500, "AAPL", 1_800_200).encode(),
     ]
+    batches = [[(SEQUENCED, payload) for payload in setup]]
     bid_ref, ask_ref = 1, 2
     ref = 3
     for i in range(1, count + 1):
         bid = 1_800_000 + i * 100
         ts = i * 1_000
-        messages.append(itch.AddOrder(1, 0, ts, ref, "B", 500, "AAPL", bid).encode())
-        messages.append(itch.AddOrder(1, 0, ts, ref + 1, "S", 500, "AAPL", bid + 200).encode())
-        messages.append(itch.OrderDelete(1, 0, ts, bid_ref).encode())
-        messages.append(itch.OrderDelete(1, 0, ts, ask_ref).encode())
+        tick = [
+            itch.AddOrder(1, 0, ts, ref, "B", 500, "AAPL", bid),
+            itch.AddOrder(1, 0, ts, ref + 1, "S", 500, "AAPL", bid + 200),
+            itch.OrderDelete(1, 0, ts, bid_ref),
+            itch.OrderDelete(1, 0, ts, ask_ref),
+        ]
+        batches.append([(SEQUENCED, message.encode()) for message in tick])
         bid_ref, ask_ref = ref, ref + 1
         ref += 2
-    return messages
+    return batches
 
 
 def measure_t2o_inproc(ticks: int) -> tuple[float, float, int]:
@@ -104,11 +114,11 @@ def measure_t2o_inproc(ticks: int) -> tuple[float, float, int]:
     )  # fmt: skip
     holder.append(engine)
     engine.gateway = InMemoryGateway(holder)
-    payloads = _ticks(ticks)
+    batches = _ticks(ticks)
     feed = engine.feed
     clock = time.monotonic_ns
-    for payload in payloads:
-        feed._apply(payload, clock())
+    for batch in batches:
+        feed.apply_batch(batch, clock())
         for event in engine.gateway.poll():
             engine._on_venue(event)
     latency = engine.latency.publish()["tick_to_order"]
@@ -116,7 +126,19 @@ def measure_t2o_inproc(ticks: int) -> tuple[float, float, int]:
 
 
 def run_suite(runs: int = 5, quick: bool = False) -> list[Figure]:
-    ticks = 2_000 if quick else 20_000
+    figures = inproc_figures(runs, 2_000 if quick else 20_000)
+    figures += tcp_figures(runs, 300 if quick else 2_000)
+    figures += load_figures(
+        runs=1 if quick else min(runs, 3),
+        seconds=5.0 if quick else 60.0,
+        soak_s=20.0 if quick else 600.0,
+        warm_up_s=2.0 if quick else 30.0,
+    )
+    figures.append(recovery_figure(1 if quick else runs))
+    return figures
+
+
+def inproc_figures(runs: int, ticks: int) -> list[Figure]:
     measure_t2o_inproc(500)  # warm up (numba kernels, caches)
     p50 = Figure("t2o_inproc_p50_us", "tick-to-order p50, in-process", "us", 10,
                  higher_is_better=False)  # fmt: skip
@@ -128,5 +150,50 @@ def run_suite(runs: int = 5, quick: bool = False) -> list[Figure]:
             raise RuntimeError("the engine sent no orders: the benchmark measured nothing")
         p50.samples.append(a)
         p99.samples.append(b)
-    p50.note = f"{orders:,} orders from {ticks:,} ticks ({4 * ticks:,} ITCH messages) per run"
+    p50.note = f"{orders:,} orders from {ticks:,} ticks (4 ITCH messages each) per run"
     return [p50, p99]
+
+
+def tcp_figures(runs: int, ticks: int) -> list[Figure]:
+    p50 = Figure("t2o_tcp_p50_us", "tick-to-order p50, loopback TCP", "us", 50,
+                 higher_is_better=False)  # fmt: skip
+    p99 = Figure("t2o_tcp_p99_us", "tick-to-order p99, loopback TCP", "us", 200,
+                 higher_is_better=False)  # fmt: skip
+    for latencies in engine_tcp.measure_t2o_tcp(ticks, runs):
+        ordered = sorted(latencies)
+        p50.samples.append(ordered[len(ordered) // 2])
+        p99.samples.append(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))])
+    p50.note = f"{ticks:,} ticks per run, simulator send -> order received, runengine process"
+    return [p50, p99]
+
+
+def load_figures(runs: int, seconds: float, soak_s: float, warm_up_s: float) -> list[Figure]:
+    rate = Figure("sustained_orders_per_s", f"sustained orders/s over {seconds:g} s",
+                  "orders/s", 25_000)  # fmt: skip
+    ack_p50 = Figure("sustained_ack_p50_us", "order-to-ack p50 under that load", "us")
+    ack_p99 = Figure("sustained_ack_p99_us", "order-to-ack p99 under that load", "us")
+    for _ in range(runs):
+        result = engine_tcp.measure_sustained(seconds, warm_up_s)
+        if result.orders == 0 or result.risk_rejects:
+            raise RuntimeError(f"the load measured nothing useful: {result}")
+        rate.samples.append(result.orders_per_s)
+        ack_p50.samples.append(result.ack_p50_us)
+        ack_p99.samples.append(result.ack_p99_us)
+    rate.note = "IOC orders, 32 in flight, each risk-checked, matched, executed and booked"
+    soak = engine_tcp.measure_sustained(soak_s, warm_up_s)
+    growth = Figure("soak_rss_growth_pct", f"RSS growth over a {soak_s:g} s soak", "%", 2.0,
+                    higher_is_better=False)  # fmt: skip
+    growth.samples.append((soak.rss_end_kb - soak.rss_start_kb) / soak.rss_start_kb * 100)
+    growth.note = (
+        f"{soak.rss_start_kb / 1024:.0f} MB after {warm_up_s:g} s warm-up -> "
+        f"{soak.rss_end_kb / 1024:.0f} MB, {soak.orders:,} orders at {soak.orders_per_s:,.0f}/s"
+    )
+    return [rate, ack_p50, ack_p99, growth]
+
+
+def recovery_figure(kills: int) -> Figure:
+    figure = Figure("recovery_s", "restart after kill -9 to trading", "s", 1.0,
+                    higher_is_better=False)  # fmt: skip
+    figure.samples.extend(engine_tcp.measure_recovery(kills))
+    figure.note = "process start -> positions restored, order session and feed in sequence"
+    return figure

@@ -279,3 +279,17 @@ def test_events_for_unknown_orders_are_anomalies():
     assert kind(oms.on_cancelled(5, 10)) is AnomalyKind.UNKNOWN_ORDER
     assert kind(oms.on_rejected(5, "X")) is AnomalyKind.UNKNOWN_ORDER
     assert kind(oms.on_replaced(5, 6, 10, PX, 0)) is AnomalyKind.UNKNOWN_ORDER
+
+
+def test_finished_orders_are_forgotten_beyond_the_retention_so_memory_stays_flat():
+    oms = OrderManager(retained_finished=3)
+    ids = []
+    for _ in range(5):
+        order = oms.new_order(OrderIntent("AAPL", BUY, 100, to_price(150.0)), 1)
+        oms.on_rejected(order.order_id, "test", 2)
+        ids.append(order.order_id)
+    live = oms.new_order(OrderIntent("AAPL", BUY, 100, to_price(150.0)), 3)
+    assert [oms.get(i) is not None for i in ids] == [False, False, True, True, True]
+    assert oms.get(live.order_id) is live  # a working order is never forgotten
+    late = oms.on_accepted(ids[0], 4)  # a late answer for a forgotten order is still noticed
+    assert late is not None and late.kind is AnomalyKind.UNKNOWN_ORDER

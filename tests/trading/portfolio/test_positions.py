@@ -229,3 +229,12 @@ def test_fifo_pnl_equals_cash_flow_pnl_and_position_is_the_sum_of_fills(fills, m
     assert position.realised + position.unrealised == cash + signed * mark
     assert all((lot.qty > 0) == (signed > 0) and lot.qty != 0 for lot in position.lots)
     assert Portfolio.restore(portfolio.snapshot()).snapshot() == portfolio.snapshot()
+
+
+def test_the_duplicate_guard_remembers_a_bounded_window_of_fills():
+    portfolio = Portfolio(remembered_fills=3)
+    fills = [Fill(i, "AAPL", BUY, 10, to_price(100.0), 0, match_number=i) for i in range(1, 6)]
+    assert all(portfolio.on_fill(fill) for fill in fills)
+    assert portfolio.on_fill(fills[4]) is False  # recent: a duplicate
+    assert portfolio.on_fill(fills[0]) is True  # too old to remember
+    assert portfolio.snapshot().applied_fills == ((1, 1), (4, 4), (5, 5))

@@ -1,4 +1,5 @@
-"""Run the desk's management commands as real processes and read their logs."""
+"""Run the desk's management commands as real processes and read their logs (for tests and
+benchmarks)."""
 
 import os
 import re
@@ -8,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 LISTENING = re.compile(
     r"order\(OUCH 4\.2\)=(\d+) feed\(ITCH 5\.0\)=(\d+) snapshot=(\d+) metrics=(\d+)"
