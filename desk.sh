@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
-SYSTEM_PACKAGES_TEST=(tshark docker-compose)
+SYSTEM_PACKAGES_UP=(nodejs npm)
+SYSTEM_PACKAGES_TEST=(tshark docker-compose chromium nodejs npm)
 
 # Log times are the exchange's (New York), as in every process of the desk.
 say() { printf '[%s] [SYSTEM] %s\n' "$(TZ=America/New_York date +%H:%M:%S.%3N)" "$*" >&2; }
@@ -46,6 +47,23 @@ setup_python() {
     fi
 }
 
+setup_frontend() {
+    # The dashboard's browser libraries come from the npm registry at the versions
+    # package-lock.json pins, into node_modules/ (never into the repository).
+    [ -f package-lock.json ] || return 0
+    if ! command -v npm >/dev/null; then
+        install_system_packages "${SYSTEM_PACKAGES_UP[@]}"
+    fi
+    local stamp="node_modules/.package-lock.sha256"
+    local want
+    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "installing front-end packages from package-lock.json"
+        npm ci --no-audit --no-fund --loglevel=error >/dev/null
+        echo "$want" > "$stamp"
+    fi
+}
+
 setup_database() {
     mkdir -p var
     "$VENV/bin/python" manage.py migrate --no-input -v 0
@@ -55,6 +73,7 @@ case "${1:-}" in
     up)
         shift
         setup_python
+        setup_frontend
         setup_database
         exec "$VENV/bin/python" manage.py runsystem "$@"
         ;;
@@ -62,6 +81,7 @@ case "${1:-}" in
         shift
         install_system_packages "${SYSTEM_PACKAGES_TEST[@]}"
         setup_python
+        setup_frontend
         say "ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
@@ -73,6 +93,7 @@ case "${1:-}" in
     setup)
         install_system_packages "${SYSTEM_PACKAGES_TEST[@]}"
         setup_python
+        setup_frontend
         setup_database
         ;;
     *)

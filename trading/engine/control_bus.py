@@ -49,6 +49,8 @@ class CommandKind(StrEnum):
     FLATTEN_ALL = "flatten_all"
     KILL = "kill"
     RELOAD_LIMITS = "reload_limits"
+    SUBMIT_ORDER = "submit_order"  # args: symbol, side, qty, price (dollars), tif
+    CANCEL_ORDER = "cancel_order"  # args: order_id
 
 
 class MalformedCommand(ValueError):

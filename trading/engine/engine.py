@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,9 @@ from trading.risk.pre_trade_risk import PreTradeRisk
 from trading.strategies.base import Strategy, WorkingOrder, build_strategies
 
 HOUSEKEEPING_NS = 100_000_000  # 10 times a second
-FILL_LINES_PER_S = 20  # beyond this a second's fills are summed up in one line
+FILL_LINES_PER_S = 20
+RECENT_FILLS = 50
+STATUS_WORKING_ORDERS = 100  # beyond this a second's fills are summed up in one line
 ACK_TIMEOUT_NS = 2_000_000_000
 _BOOK_MESSAGES = (
     itch.AddOrder,
@@ -140,6 +143,8 @@ class TradingEngine:
         self.counters = EngineCounters()
         self.tops: dict[int, tuple[int, int, int, int]] = {}
         self.changed_books: dict[int, None] = {}  # locates touched in the current batch
+        # The latest fills with their latency, for the dashboard (bounded: oldest go first).
+        self.recent_fills: deque[dict[str, Any]] = deque(maxlen=RECENT_FILLS)
         self.sent_at: dict[int, tuple[int, int]] = {}  # order id -> (T1 of its tick, T4)
         self.next_housekeeping_ns = 0
         self.fill_lines_left = FILL_LINES_PER_S
@@ -147,6 +152,7 @@ class TradingEngine:
         self.next_fill_summary_ns = 0
         self.paused = False
         self.stop_requested = False
+        self.last_reject_reason = ""
         # Where orders and fills go to be kept (the ledger's writer, in the engine process);
         # it must not block: the hot path calls it.
         self.record: Callable[[Any], Any] = lambda item: None
@@ -304,11 +310,40 @@ class TradingEngine:
 
     # -- orders out ---------------------------------------------------------------------------
 
-    def submit(self, intent: OrderIntent) -> None:
-        """An order from outside the strategies (an operator's ticket): same risk, same path."""
+    def submit(self, intent: OrderIntent) -> int:
+        """An order from outside the strategies (an operator's ticket): same risk, same path.
+
+        Returns the order id, or 0 when risk refused it or the venue is unreachable.
+        """
         now = self.clock_ns()
         self.counters.intents += 1
-        self._send_order(intent, now, now)
+        return self._send_order(intent, now, now)
+
+    def ticket(self, args: Mapping[str, Any], who: str) -> tuple[bool, str]:
+        """An operator's order (a `submit_order` command): checked, then through risk."""
+        try:
+            intent = ticket_intent(args, self.config.symbols)
+        except ValueError as exc:
+            return False, f"order from {who} refused: {exc}"
+        if self.paused and not intent.reduce_only:
+            return False, f"order from {who} refused: the engine is paused"
+        rejects = self.counters.risk_rejects
+        order_id = self.submit(intent)
+        if order_id:
+            return True, f"order {order_id} sent for {who}"
+        if self.counters.risk_rejects > rejects:
+            reason = self.last_reject_reason
+            return False, f"order from {who} refused by risk: {reason}"
+        return False, f"order from {who} not sent: the venue is not connected"
+
+    def cancel_order(self, order_id: Any, who: str) -> tuple[bool, str]:
+        """An operator's cancel of one working order (a `cancel_order` command)."""
+        if isinstance(order_id, bool) or not isinstance(order_id, int):
+            return False, f"cancel from {who} refused: order_id must be an integer"
+        if not self.oms.request_cancel(order_id, self.clock_ns()):
+            return False, f"cancel from {who} refused: order {order_id} is not working"
+        self._send_cancel(order_id)
+        return True, f"cancel of order {order_id} sent for {who}"
 
     def _act(self, intents: list, t1: int) -> None:
         t2 = self.clock_ns()
@@ -323,7 +358,7 @@ class TradingEngine:
                 continue  # a paused engine keeps its positions and opens nothing
             self._send_order(intent, t1, t2)
 
-    def _send_order(self, intent: OrderIntent, t1: int, t2: int) -> None:
+    def _send_order(self, intent: OrderIntent, t1: int, t2: int) -> int:
         decision = self.risk.check(intent, t2)
         t3 = self.clock_ns()
         self.latency.add("signal_to_risk", t3 - t2)
@@ -331,7 +366,8 @@ class TradingEngine:
             self.counters.risk_rejects += 1
             reasons = self.counters.reject_reasons
             reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
-            return
+            self.last_reject_reason = decision.reason
+            return 0
         qty = decision.qty_for(intent)
         if qty != intent.qty:
             self.counters.risk_reduced += 1
@@ -348,11 +384,12 @@ class TradingEngine:
         except ConnectionError:
             self.oms.on_rejected(order.order_id, "not connected", t3)
             self.risk.on_order_done(order.order_id)
-            return
+            return 0
         self.counters.orders += 1
         self.latency.add("risk_to_wire", t4 - t3)
         self.latency.add("tick_to_order", t4 - t1)
         self.sent_at[order.order_id] = (t1, t4)
+        return order.order_id
 
     def _send_cancel(self, order_id: int) -> None:
         try:
@@ -410,6 +447,17 @@ class TradingEngine:
                 )
                 self.counters.fills += 1
                 self.counters.filled_shares += fill.qty
+                sent = self.sent_at.get(order_id)
+                self.recent_fills.append(
+                    {
+                        "order_id": order_id, "symbol": order.symbol,
+                        "side": "BUY" if order.side == BUY else "SELL", "qty": fill.qty,
+                        "price": fill.price / PRICE_SCALE, "match": fill.match_number,
+                        "strategy": order.strategy, "wall_ts": time.time(),
+                        # From the order leaving (T4) to its execution arriving (T5).
+                        "latency_us": (event.t5_ns - sent[1]) / 1000 if sent else None,
+                    }
+                )  # fmt: skip
                 if self.fill_lines_left:
                     self.fill_lines_left -= 1
                     self.log.info(
@@ -528,24 +576,93 @@ class TradingEngine:
         return self.portfolio.snapshot().as_dict(), self.gateway.session, self.gateway.next_sequence
 
     def status(self) -> dict[str, Any]:
-        """Positions, P&L, risk state, counters and latency percentiles (for logs and state)."""
+        """Everything the dashboard shows of the engine, as plain JSON-ready values."""
         portfolio = self.portfolio
+        positions = {}
+        for p in portfolio.open_positions() + [
+            p for p in portfolio.positions.values() if not p.qty and p.realised
+        ]:
+            positions[p.symbol] = {
+                "qty": p.qty,
+                "avg_price": p.avg_price / PRICE_SCALE,
+                "mark": p.mark_price / PRICE_SCALE,
+                "unrealised": to_dollars(p.unrealised),
+                "realised": to_dollars(p.realised),
+                "total": to_dollars(p.total_pnl),
+            }
+        working = self.oms.working_orders()
         return {
-            "positions": {
-                p.symbol: {"qty": p.qty, "avg_price": p.avg_price / PRICE_SCALE}
-                for p in portfolio.open_positions()
-            },
+            "positions": positions,
             "realised": to_dollars(portfolio.realised),
             "unrealised": to_dollars(portfolio.unrealised),
+            "daily_pnl": to_dollars(portfolio.daily_pnl),
             "equity": to_dollars(portfolio.equity),
             "state": self.state,
             "risk_state": str(self.risk.state),
             "risk_reason": self.risk.reason,
-            "working_orders": len(self.oms.working_orders()),
+            "limits": self.risk.limits.as_dict(),
+            "risk_usage": self.risk.usage(self.clock_ns()),
+            "working_orders": len(working),
+            "working": [
+                {
+                    "order_id": o.order_id,
+                    "symbol": o.symbol,
+                    "side": "BUY" if o.side == BUY else "SELL",
+                    "qty": o.qty,
+                    "working": o.working_qty,
+                    "price": o.price / PRICE_SCALE,
+                    "state": str(o.state),
+                    "strategy": o.strategy,
+                }
+                for o in working[:STATUS_WORKING_ORDERS]
+            ],  # fmt: skip
+            "fills": list(self.recent_fills),
             "counters": dict(vars(self.counters)),
             "latency_us": self.latency.publish(),
+            "venue": {
+                "name": self.config.engine.venue,
+                "order_connected": self.gateway.connected,
+                "order_reconnects": self.gateway.reconnects,
+                "feed_connected": self.feed.sock is not None,
+            },
             "feed": {
                 "messages": self.feed.stats.messages,
                 "next_sequence": self.feed.next_sequence,
+                "gaps": self.feed.stats.gaps,
+                "resyncs": self.feed.stats.resyncs,
+                "reconnects": self.feed.stats.reconnects,
+                "malformed": self.feed.stats.malformed,
             },
+            "strategies": [s.name for s in self.strategies],
         }
+
+
+_SIDES = {"BUY": BUY, "SELL": -1}
+_TIFS = {"DAY": TimeInForce.DAY, "IOC": TimeInForce.IOC, "GTC": TimeInForce.GTC}
+
+
+def ticket_intent(args: Mapping[str, Any], symbols: Sequence[str]) -> OrderIntent:
+    """An operator's order from command arguments; raises ValueError naming the bad field.
+
+    `price` is in dollars (0 or absent: a market order), `side` BUY or SELL, `tif` DAY (the
+    default), IOC or GTC.
+    """
+    symbol = args.get("symbol")
+    if symbol not in symbols:
+        raise ValueError(f"symbol: {symbol!r} is not traded here ({', '.join(symbols)})")
+    side = _SIDES.get(str(args.get("side", "")).upper())
+    if side is None:
+        raise ValueError("side: must be BUY or SELL")
+    qty = args.get("qty")
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+        raise ValueError("qty: must be a positive integer")
+    price = args.get("price", 0)
+    if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
+        raise ValueError("price: must be a number of dollars, 0 for a market order")
+    tif = _TIFS.get(str(args.get("tif", "DAY")).upper())
+    if tif is None:
+        raise ValueError("tif: must be DAY, IOC or GTC")
+    price_units = round(price * PRICE_SCALE)
+    if price and abs(price_units - price * PRICE_SCALE) > 1e-6:
+        raise ValueError("price: at most 4 decimal places")
+    return OrderIntent(str(symbol), side, qty, price_units, tif, "manual")

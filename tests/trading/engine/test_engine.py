@@ -1,12 +1,13 @@
 """The engine against the simulator over real TCP: ticks in, orders out, fills booked."""
 
 import dataclasses
+import re
 import time
 
 import pytest
 
 from tests.support.configs import make_config
-from trading.engine.engine import TradingEngine
+from trading.engine.engine import TradingEngine, ticket_intent
 from trading.exchange.embedded import ExchangeThread
 from trading.model.market import BookTop
 from trading.model.orders import BUY, OrderIntent, TimeInForce
@@ -203,3 +204,46 @@ def test_new_limits_govern_the_next_order_and_invalid_ones_change_nothing():
     assert engine.risk.limits.max_order_shares == 200
     assert engine.set_limits({"max_order_shares": 200}, "ops") == (
         True, "limits from ops: unchanged")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ({"symbol": "NOPE", "side": "BUY", "qty": 100}, "symbol: 'NOPE' is not traded here"),
+        ({"symbol": "AAPL", "side": "HOLD", "qty": 100}, "side: must be BUY or SELL"),
+        ({"symbol": "AAPL", "side": "BUY", "qty": 0}, "qty: must be a positive integer"),
+        ({"symbol": "AAPL", "side": "BUY", "qty": True}, "qty: must be a positive integer"),
+        ({"symbol": "AAPL", "side": "BUY", "qty": 1, "price": -1}, "price: must be a number"),
+        ({"symbol": "AAPL", "side": "BUY", "qty": 1, "price": 1.23456}, "at most 4 decimal"),
+        ({"symbol": "AAPL", "side": "BUY", "qty": 1, "tif": "FOK"}, "tif: must be DAY, IOC"),
+    ],
+)
+def test_an_operator_ticket_with_a_bad_field_is_refused_naming_it(args, error):
+    with pytest.raises(ValueError, match=error):
+        ticket_intent(args, ["AAPL", "MSFT"])
+
+
+def test_an_operator_ticket_goes_through_the_same_risk_checks_and_reports_why():
+    config = make_config()
+    config = dataclasses.replace(config, engine=dataclasses.replace(config.engine, strategies=[]))
+    with ExchangeThread(config) as exchange:
+        engine = engine_for(exchange, config)
+        run_for(engine, 0.3)
+        engine.risk.on_book(BookTop("AAPL", 1_899_900, 100, 1_900_100, 100, 1))
+        ok, reason = engine.ticket(
+            {"symbol": "AAPL", "side": "buy", "qty": 100, "price": 189.99}, "ops"
+        )
+        assert ok and re.fullmatch(r"order \d+ sent for ops", reason)
+        order_id = int(reason.split()[1])
+        assert engine.ticket({"symbol": "AAPL", "side": "BUY", "qty": 100, "price": 100}, "ops") == (
+            False, "order from ops refused by risk: price_collar")  # fmt: skip
+        run_for(engine, 0.3)
+        assert [o.order_id for o in engine.oms.working_orders()] == [order_id]
+        assert engine.cancel_order(order_id, "ops") == (
+            True, f"cancel of order {order_id} sent for ops")  # fmt: skip
+        run_for(engine, 0.3)
+        assert engine.oms.working_orders() == []
+        assert engine.cancel_order(order_id, "ops")[0] is False
+        status = engine.status()
+        assert status["venue"]["order_connected"] and status["limits"]["max_order_shares"] == 500
+        engine.shutdown()

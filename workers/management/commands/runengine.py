@@ -156,12 +156,16 @@ class Command(BaseCommand):
                             ok, reason = False, "no stored limits for this account"
                         else:
                             ok, reason = engine.set_limits(update.values, command.who)
+                    elif command.kind == "submit_order":
+                        ok, reason = engine.ticket(command.args, command.who)
+                    elif command.kind == "cancel_order":
+                        ok, reason = engine.cancel_order(command.args.get("order_id"), command.who)
                     else:
                         ok, reason = engine.operate(str(command.kind), command.who)
                     (log.info if ok else log.warning)("command %s: %s", command.kind, reason)
                     bus.ack(command, engine.state, reason, ok)
                     writer.submit(
-                        AuditRecord(command.who, str(command.kind), {"id": command.id},
+                        AuditRecord(command.who, str(command.kind), {"id": command.id, **command.args},
                                     f"{'ok' if ok else 'refused'}: {reason}; {engine.state}")
                     )  # fmt: skip
                 checkpoint(engine, writer)
