@@ -18,6 +18,7 @@ from django.db import DatabaseError, close_old_connections, connection
 
 from ledger.models import _RISK_FIELDS, RiskLimitSet
 from trading.config import RiskConfig
+from trading.handoff import take_all
 
 POLL_INTERVAL_S = 0.25
 
@@ -79,12 +80,7 @@ class LimitsWatcher:
         self._wake.set()
 
     def take(self) -> list[LimitsUpdate]:
-        taken = []
-        while True:
-            try:
-                taken.append(self.updates.get_nowait())
-            except queue.Empty:
-                return taken
+        return take_all(self.updates)
 
     def stop(self) -> None:
         self._stop.set()

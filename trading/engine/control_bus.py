@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from trading.engine.reconnect import Backoff
+from trading.handoff import take_all
 from trading.log_format import get_logger
 
 log = get_logger("SYSTEM")
@@ -497,12 +498,7 @@ class CommandInbox:
 
     def take(self) -> list[Command]:
         """Commands that have arrived, oldest first."""
-        taken = []
-        while True:
-            try:
-                taken.append(self._commands.get_nowait())
-            except queue.Empty:
-                return taken
+        return take_all(self._commands)
 
     def ack(self, command: Command, state: str, reason: str = "", ok: bool = True) -> None:
         """Queue the ack of `command` (written by the inbox's thread)."""
@@ -523,9 +519,5 @@ class CommandInbox:
             self._stop.wait(self.poll_interval_s)
 
     def _write_acks(self) -> None:
-        while True:
-            try:
-                command, state, reason, ok = self._acks.get_nowait()
-            except queue.Empty:
-                return
+        for command, state, reason, ok in take_all(self._acks):
             self.bus.ack(command, state, reason, ok)

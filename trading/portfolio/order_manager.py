@@ -266,6 +266,11 @@ class OrderManager:
 
     def on_cancel_rejected(self, order_id: int, reason: str = "") -> Anomaly | None:
         """The venue refused our cancel (e.g. too late): the order keeps working."""
+        finished = self.orders.get(order_id)
+        if finished is not None and finished.is_terminal:
+            # The cancel crossed the order's last fill or cancel on the wire: the ordinary
+            # race of cancelling a live order, not a fault.
+            return None
         order, anomaly = self._live(order_id, "cancel reject")
         if order is None:
             return anomaly

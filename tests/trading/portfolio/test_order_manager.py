@@ -131,6 +131,18 @@ def test_a_rejected_cancel_puts_the_order_back_where_it_was():
     assert kind(oms.on_cancel_rejected(order.order_id)) is AnomalyKind.UNEXPECTED
 
 
+def test_a_cancel_that_crossed_the_last_fill_on_the_wire_is_no_anomaly():
+    oms = OrderManager()
+    order = oms.new_order(buy(100), 0)
+    oms.on_accepted(order.order_id, 1)
+    oms.request_cancel(order.order_id, 2)
+    assert oms.on_fill(fill_of(order.order_id, 100, match=1)) is None
+    assert order.state is OrderState.FILLED
+    assert oms.on_cancel_rejected(order.order_id, "too late") is None
+    assert order.state is OrderState.FILLED
+    assert kind(oms.on_cancel_rejected(999)) is AnomalyKind.UNKNOWN_ORDER
+
+
 def test_a_cancel_sent_before_the_ack_and_then_rejected_leaves_the_order_accepted():
     oms = OrderManager()
     order = oms.new_order(buy(100), 0)
