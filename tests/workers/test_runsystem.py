@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import time
 
 import pytest
 
@@ -53,5 +54,35 @@ def test_the_supervisor_starts_redis_and_the_exchange_restarts_a_crash_and_stops
         assert not (tmp_path / "var" / "redis.sock").exists()
         with pytest.raises(ProcessLookupError):
             os.kill(new_pid, 0)
+    finally:
+        process.kill()
+
+
+def running(pid):
+    """Alive and not a zombie (an orphan's exit is reaped by whoever adopted it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_processes_stop_when_the_supervisor_is_killed_outright(tmp_path, ephemeral_config):
+    process = ManagedProcess(
+        "runsystem", "--config", str(ephemeral_config), "--no-web",
+        env={"DESK_VAR_DIR": str(tmp_path / "var")}, unset=("REDIS_URL",),
+    )  # fmt: skip
+    try:
+        exchange = int(process.wait_for(r"started exchange \(pid (\d+)\)").group(1))
+        engine = int(process.wait_for(r"started engine \(pid (\d+)\)").group(1))
+        process.wait_for(LISTENING.pattern)
+        process.popen.send_signal(signal.SIGKILL)  # no chance to stop its children itself
+        process.popen.wait(10)
+        deadline = time.monotonic() + 30
+        alive = {exchange, engine}
+        while alive and time.monotonic() < deadline:
+            alive = {pid for pid in alive if running(pid)}
+            time.sleep(0.1)
+        assert not alive, f"still running after the supervisor died: {alive}"
     finally:
         process.kill()

@@ -334,6 +334,7 @@ class LoadResult:
     rss_end_kb: int
     risk_rejects: dict[str, int]
     fills: int
+    rss_trace_kb: list[int]  # every 10 s after the warm-up
 
 
 def _rss_kb() -> int:
@@ -370,6 +371,8 @@ def _load_child(
     end = measuring_from + seconds
     orders_at_mark = 0
     rss_start = 0
+    rss_trace: list[int] = []
+    next_trace = measuring_from
     now = start
     while now < end:
         run_once(0.0)
@@ -390,6 +393,9 @@ def _load_child(
                 submit(OrderIntent("AAPL", SELL, qty, bid - offset, TimeInForce.IOC, "load"))
             n += 1
         now = time.monotonic()
+        if now >= next_trace:
+            next_trace += 10.0
+            rss_trace.append(_rss_kb())
         if not rss_start and now >= measuring_from:
             rss_start = _rss_kb()
             orders_at_mark = engine.counters.orders
@@ -408,6 +414,7 @@ def _load_child(
             _rss_kb(),
             dict(engine.counters.reject_reasons),
             engine.counters.fills,
+            rss_trace,
         )  # fmt: skip
     )
     engine.shutdown()

@@ -1,0 +1,1 @@
+"""The desk's control and data API (django-ninja), mounted at /api/."""

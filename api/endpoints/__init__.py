@@ -1,0 +1,1 @@
+"""One ninja router per area of the API."""
