@@ -14,5 +14,5 @@ RUN DJANGO_ENV=production DJANGO_SECRET_KEY=collectstatic-build-step-only-012345
 RUN useradd --create-home desk && mkdir -p /app/var && chown -R desk /app/var
 USER desk
 
-EXPOSE 8000 15100 15101 15102 15103
+EXPOSE 8000 8001 15100 15101 15102 15103
 CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "desk.asgi:application"]

@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
 SYSTEM_PACKAGES_UP=(nodejs npm)
-SYSTEM_PACKAGES_TEST=(tshark docker-compose chromium)
+SYSTEM_PACKAGES_TEST=(tshark docker-compose chromium wrk)
 
 # Log times are the exchange's (New York), as in every process of the desk.
 say() { printf '[%s] [SYSTEM] %s\n' "$(TZ=America/New_York date +%H:%M:%S.%3N)" "$*" >&2; }

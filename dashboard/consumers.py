@@ -1,9 +1,11 @@
 """The dashboard's live stream: the engine's state, coalesced to one message per tick.
 
 On connect the client gets the full current state (a reconnect is a resync). Then the consumer
-reads the engine's state key every `TICK_S` and sends only when something changed (a new
-`seq`, or the state turning stale or absent), so a burst of any size costs one message per
-tick carrying the latest state.
+wakes on the engine's PUBLISH of a new state (or every `TICK_S` without one, to notice an engine
+gone silent), reads the latest state and sends it only when something changed (a new `seq`, or
+the state turning stale or absent). Messages are at least `MIN_GAP_S` apart, and whatever was
+published meanwhile is folded into the next one: a burst of any size costs a few messages
+carrying the latest state, and a fill reaches the browser within one publish of the engine.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dashboard.selectors import dashboard_account
 from trading.engine.state_publisher import state_key
 
 TICK_S = 0.2
+MIN_GAP_S = 0.05
 UNAUTHORISED = 4401
 
 
@@ -76,13 +79,19 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         previous: dict[str, Any] | None = None
         sent: tuple[Any, ...] | None = None
         redis_down = False
+        pubsub = None
         while True:
             try:
+                if pubsub is None:
+                    pubsub = self.redis.pubsub()
+                    await pubsub.subscribe(state_key(self.account))
                 envelope = await self._read()
             except (redis.RedisError, OSError) as exc:
                 if not redis_down:
                     await self.send_json({"type": "error", "error": f"Redis unreachable: {exc}"})
                 redis_down = True
+                await _close(pubsub)
+                pubsub = None
                 await asyncio.sleep(TICK_S)
                 continue
             redis_down = False
@@ -92,4 +101,23 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(message)
                 sent = key
                 previous = envelope
-            await asyncio.sleep(TICK_S)
+                await asyncio.sleep(MIN_GAP_S)
+            try:
+                await _next_publish(pubsub, TICK_S)
+            except (redis.RedisError, OSError):
+                await _close(pubsub)
+                pubsub = None
+
+
+async def _next_publish(pubsub: Any, timeout_s: float) -> None:
+    """Wait for the engine's next PUBLISH (or `timeout_s`), then drop any queued behind it:
+    the key is read afresh anyway, so they would only repeat it."""
+    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout_s)
+    while message is not None:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0)
+
+
+async def _close(pubsub: Any) -> None:
+    if pubsub is not None:
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()

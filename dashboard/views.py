@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -63,6 +64,7 @@ def _page(request: HttpRequest, template: str, nav: str, **context: Any) -> Http
         template,
         {
             "nav": nav,
+            "ws_port": settings.DESK_WS_PORT,
             "account": account,
             "live": live,
             "engine": state,

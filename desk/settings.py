@@ -36,7 +36,6 @@ if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_DEBUG must be off in production (DJANGO_ENV=production)")
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -145,6 +144,10 @@ CACHES = {
 }
 
 REDIS_URL = env_str("REDIS_URL", "") or embedded_redis_url(VAR_DIR)
+
+# Where the dashboard's WebSocket is served when plain HTTP has a server of its own (runsystem
+# serves pages with granian and WebSockets with daphne on the next port); empty: same origin.
+DESK_WS_PORT = env_str("DESK_WS_PORT", "")
 
 CHANNEL_LAYERS = {
     "default": {

@@ -71,3 +71,19 @@ class RiskLimitSetAdmin(admin.ModelAdmin):
         # Record who changed the limits; the audit trail of the change itself is the caller's.
         obj.updated_by = request.user.get_username()
         super().save_model(request, obj, form, change)
+
+
+@admin.register(models.StrategySet)
+class StrategySetAdmin(admin.ModelAdmin):
+    list_display = ("account", "strategies", "updated_at", "updated_by")
+    readonly_fields = ("updated_at", "updated_by")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Validated by the model's clean(); the engine reads it at its next start.
+        obj.updated_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+        models.AuditEvent.objects.create(
+            who=obj.updated_by, action="update_strategies",
+            detail={"account": obj.account, "strategies": obj.strategies, "params": obj.params},
+            result="saved; applies at the engine's next start",
+        )  # fmt: skip

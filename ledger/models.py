@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from trading.config import RiskConfig
+from trading.config import ConfigError, RiskConfig, SystemConfig, load_config, with_strategies
 from trading.portfolio.order_manager import OrderState
 
 SIDE_CHOICES = [(1, "Buy"), (-1, "Sell")]
@@ -225,3 +225,46 @@ class RiskLimitSet(models.Model):
         """An unsaved limit set for `account` holding `config`'s values."""
         values = {name: getattr(config, name) for name in _RISK_FIELDS}
         return cls(account=account, **values, **extra)
+
+
+class StrategySet(models.Model):
+    """The strategies an account's engine runs and their parameters (the config file only
+    seeds them). Read when the engine starts: a change applies at its next start."""
+
+    account = models.CharField(max_length=16, unique=True)
+    strategies = models.JSONField(
+        default=list, help_text='Strategy kinds, e.g. ["mean_reversion", "pairs"]'
+    )
+    params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Parameters per strategy, e.g. {"market_maker": {"order_qty": 200}}',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Strategies for {self.account}"
+
+    def clean(self) -> None:
+        """Validate against the configuration's own rules (names, types, ranges, symbols)."""
+        super().clean()
+        try:
+            self.apply_to(load_config())
+        except ConfigError as exc:
+            field = "strategies" if exc.key.startswith("engine.strategies") else "params"
+            raise ValidationError({field: f"{exc.key}: {exc.reason}"}) from None
+
+    def apply_to(self, config: SystemConfig) -> SystemConfig:
+        """`config` running these strategies; raises ConfigError naming the bad key."""
+        return with_strategies(config, self.strategies, self.params, source="the database")
+
+    @classmethod
+    def from_config(cls, account: str, config: SystemConfig) -> StrategySet:
+        """An unsaved row holding the configuration's strategies and parameters."""
+        return cls(
+            account=account,
+            strategies=list(config.engine.strategies),
+            params=dataclasses.asdict(config.engine.params),
+            updated_by="config",
+        )

@@ -243,6 +243,29 @@ def parse_config(raw: dict[str, Any], profile: str | None = None, source: str = 
     return config
 
 
+def with_strategies(
+    config: SystemConfig, strategies: Any, params: Any, source: str = "database"
+) -> SystemConfig:
+    """`config` with the engine's strategies and their parameters replaced, validated exactly
+    as the file's `[engine]` table is (unknown names, bad types and ranges are errors)."""
+    engine = config.engine
+    raw = {
+        "account": engine.account,
+        "venue": engine.venue,
+        "data": engine.data,
+        "cpu_core": engine.cpu_core,
+        "metrics_port": engine.metrics_port,
+        "strategies": strategies,
+        "params": params,
+    }
+    try:
+        replaced = dataclasses.replace(config, engine=_build(EngineConfig, raw, "engine"))
+        _validate_system(replaced)
+    except ConfigError as exc:
+        raise ConfigError(exc.key, exc.reason, source) from None
+    return replaced
+
+
 def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """`base` with `overrides` laid over it, tables merged key by key (a profile's rule)."""
     result = dict(base)

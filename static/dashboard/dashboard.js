@@ -21,7 +21,10 @@ function connect(onMessage) {
   let delay = BACKOFF_MIN_MS;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${document.body.dataset.wsPath}`);
+    // The WebSocket server may listen on a port of its own (plain HTTP is served elsewhere).
+    const port = document.body.dataset.wsPort;
+    const host = port ? `${location.hostname}:${port}` : location.host;
+    const socket = new WebSocket(`${scheme}://${host}${document.body.dataset.wsPath}`);
     setConnection("connecting");
     socket.addEventListener("open", () => {
       delay = BACKOFF_MIN_MS;

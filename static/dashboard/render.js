@@ -76,6 +76,9 @@ function header(message) {
     process.textContent = absent ? "absent" : message.stale ? "silent" : "publishing";
     tone(process, absent || message.stale ? "bad" : "ok");
   }
+  const memory = document.getElementById("engine-memory");
+  const usage = (message.state || {}).process;
+  if (memory && usage) memory.textContent = `${(usage.rss_bytes / 1048576).toFixed(1)} MB`;
 }
 
 function positions(message) {
@@ -141,8 +144,8 @@ function fills(state) {
   replaceRows(
     "fills-body",
     recent.length
-      ? recent.map((f) =>
-          row([
+      ? recent.map((f) => {
+          const tr = row([
             cell(String(f.order_id)),
             cell(f.symbol),
             cell(f.side, f.side === "BUY" ? "pos" : "neg"),
@@ -150,8 +153,13 @@ function fills(state) {
             cell(formatMoney(f.price)),
             cell(f.strategy),
             cell(formatMicros(f.latency_us)),
-          ]),
-        )
+          ]);
+          // Which execution this row is and when the engine booked it (wall-clock seconds),
+          // so the fill-to-screen latency can be measured in the browser.
+          tr.dataset.fill = `${f.order_id}:${f.match}`;
+          tr.dataset.filledAt = String(f.wall_ts);
+          return tr;
+        })
       : [emptyRow(7, "none yet")],
   );
 }

@@ -80,8 +80,9 @@ def test_an_operator_watches_pauses_limits_and_flattens_the_live_desk(desk_env):
     artifacts = _artifacts()
     base = f"http://127.0.0.1:{port}"
     process = ManagedProcess(
-        "runsystem", "--config", str(config), "--web-port", str(port), env=env, unset=("REDIS_URL",)
-    )
+        "runsystem", "--config", str(config), "--web-port", str(port),
+        "--ws-port", str(_free_port()), env=env, unset=("REDIS_URL",),
+    )  # fmt: skip
     try:
         process.wait_for(r"started engine \(pid \d+\)")
         _wait_for_web(port, process)

@@ -3,9 +3,11 @@
 import os
 import re
 import signal
+import sqlite3
 import time
 
 import pytest
+from django.contrib.auth.hashers import check_password
 
 from trading.config import DEFAULT_CONFIG_PATH
 from trading.protocols.soup_client import SoupClient
@@ -30,11 +32,20 @@ def ephemeral_config(tmp_path):
 def test_the_supervisor_starts_redis_and_the_exchange_restarts_a_crash_and_stops_all(
     tmp_path, ephemeral_config
 ):
+    database = tmp_path / "desk.sqlite3"
     process = ManagedProcess(
         "runsystem", "--config", str(ephemeral_config), "--no-web",
-        env={"DESK_VAR_DIR": str(tmp_path / "var")}, unset=("REDIS_URL",),
+        env={"DESK_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{database}"},
+        unset=("REDIS_URL",),
     )  # fmt: skip
     try:
+        password = process.wait_for(
+            r"first start: log in as admin with password (\S+) \(change it in the admin\)"
+        ).group(1)
+        (stored,) = sqlite3.connect(database).execute(
+            "SELECT password FROM auth_user WHERE username = 'admin' AND is_staff"
+        )
+        assert check_password(password, stored[0])
         process.wait_for(r"\[SYSTEM\] embedded Redis .* ready at unix://")
         assert (tmp_path / "var" / "redis.sock").exists()
         pid = int(process.wait_for(r"started exchange \(pid (\d+)\)").group(1))

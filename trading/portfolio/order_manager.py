@@ -128,7 +128,7 @@ class OpenExposure:
 class OrderManager:
     """Assigns order ids and tracks our orders from sending to their final state."""
 
-    def __init__(self, first_order_id: int = 1, retained_finished: int = 50_000) -> None:
+    def __init__(self, first_order_id: int = 1, retained_finished: int = 10_000) -> None:
         self._next_id = first_order_id
         self.orders: dict[int, ManagedOrder] = {}
         self._working: dict[int, ManagedOrder] = {}

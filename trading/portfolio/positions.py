@@ -251,7 +251,7 @@ class Portfolio:
     snapshots carry the last `SNAPSHOT_FILL_KEYS` of them.
     """
 
-    def __init__(self, starting_cash: int = 0, remembered_fills: int = 100_000) -> None:
+    def __init__(self, starting_cash: int = 0, remembered_fills: int = 20_000) -> None:
         self.starting_cash = starting_cash  # 1e-4 $
         self.positions: dict[str, Position] = {}
         self.duplicate_fills = 0

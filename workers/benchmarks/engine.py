@@ -132,7 +132,7 @@ def run_suite(runs: int = 5, quick: bool = False) -> list[Figure]:
         runs=1 if quick else min(runs, 3),
         seconds=5.0 if quick else 60.0,
         soak_s=20.0 if quick else 600.0,
-        warm_up_s=2.0 if quick else 30.0,
+        warm_up_s=2.0 if quick else 60.0,
     )
     figures.append(recovery_figure(1 if quick else runs))
     return figures

@@ -382,11 +382,13 @@ def _load_child(
         if (n // PHASE) % 2 != side_phase and not sent_at:
             side_phase = (n // PHASE) % 2
         while len(sent_at) < window and (n // PHASE) % 2 == side_phase:
-            # Price and size walk through 2,000 combinations per side, so no order repeats
-            # a recent one (the duplicate guard would stop it); an IOC limit through the
-            # touch trades at the touch.
-            offset = n % 500 * tick
-            qty = 1 + n // 500 % 4
+            # Within a phase, price and size walk through 1,000 combinations, so no order
+            # repeats a recent one (the duplicate guard would stop it), and each phase buys
+            # or sells the same shares, so the position swings but never drifts. An IOC limit
+            # through the touch trades at the touch.
+            step = n % PHASE
+            offset = step % 500 * tick
+            qty = 1 + step // 250
             if side_phase == 0:
                 submit(OrderIntent("AAPL", BUY, qty, ask + offset, TimeInForce.IOC, "load"))
             else:

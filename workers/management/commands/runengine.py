@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.recovery import load_recovery
 from ledger.risk_limits import LimitsUpdate, LimitsWatcher, current_limits, read_limits
+from ledger.strategy_settings import current_strategies
 from ledger.writer import AuditRecord, EquityRecord, GatewayRecord, LedgerWriter, PortfolioRecord
+from trading.config import ConfigError
 from trading.engine.control_bus import CommandBus, CommandInbox
 from trading.engine.engine import TradingEngine
 from trading.engine.state_publisher import StatePublisher
@@ -26,7 +28,8 @@ risk = get_logger("RISK")
 
 STATUS_INTERVAL_S = 5.0
 HOT_LOOP_SWITCH_INTERVAL_S = 0.0005
-CONTROL_INTERVAL_S = 0.2
+CONTROL_INTERVAL_S = 0.1  # commands, checkpoints and published state, ten times a second
+EQUITY_INTERVAL_S = 1.0
 
 
 class Command(BaseCommand):
@@ -77,6 +80,11 @@ class Command(BaseCommand):
         account = config.account(engine_config.account)
         if account is None:
             raise CommandError(f"engine.account {engine_config.account!r} has no exchange account")
+        try:
+            config, origin = current_strategies(account.username, config)
+        except ConfigError as exc:
+            raise CommandError(f"the stored strategies cannot be used: {exc}") from None
+        log.info("strategies %s %s", ", ".join(config.engine.strategies) or "(none)", origin)
         pin_to_core(engine_config.cpu_core)
         ex = config.exchange
         engine = TradingEngine(
@@ -128,7 +136,11 @@ class Command(BaseCommand):
             ", ".join(s.name for s in engine.strategies) or "(none)",
         )  # fmt: skip
         bus = CommandInbox(CommandBus(settings.REDIS_URL, account.username)).start()
-        publisher = StatePublisher(settings.REDIS_URL, account.username)
+        publisher = StatePublisher(
+            settings.REDIS_URL, account.username, min_interval_s=CONTROL_INTERVAL_S
+        )
+        checkpoints = Checkpoints(engine, writer)
+        usage = ProcessUsage()
         next_status = time.monotonic() + options["status_interval"]
         next_control = 0.0
         trading = False
@@ -168,8 +180,9 @@ class Command(BaseCommand):
                         AuditRecord(command.who, str(command.kind), {"id": command.id, **command.args},
                                     f"{'ok' if ok else 'refused'}: {reason}; {engine.state}")
                     )  # fmt: skip
-                checkpoint(engine, writer)
+                checkpoints.take()
                 status = engine.status()
+                status["process"] = usage.sample()
                 publisher.publish(status)
                 if metrics is not None:
                     metrics.update(status)
@@ -179,7 +192,7 @@ class Command(BaseCommand):
                 log_status(engine)
         log.info("stopping: cancelling working orders")
         engine.shutdown()
-        checkpoint(engine, writer)
+        checkpoints.take(force=True)
         watcher.stop()
         writer.close()
         log_status(engine)
@@ -201,13 +214,57 @@ def apply_limits(engine: TradingEngine, update: LimitsUpdate, writer: LedgerWrit
     )  # fmt: skip
 
 
-def checkpoint(engine: TradingEngine, writer: LedgerWriter) -> None:
-    """The portfolio and the venue sequence, saved together (what a restart resumes from)."""
-    snapshot, session, next_sequence = engine.checkpoint()
-    writer.submit(PortfolioRecord(snapshot))
-    writer.submit(GatewayRecord(session, next_sequence))
-    portfolio = engine.portfolio
-    writer.submit(EquityRecord(portfolio.equity, portfolio.realised, portfolio.unrealised))
+class Checkpoints:
+    """The portfolio and the venue sequence, saved together (what a restart resumes from),
+    and the equity curve.
+
+    A checkpoint is written only when the venue's sequence moved (every fill, ack and cancel
+    moves it), so a quiet engine adds no rows; equity gets a point a second.
+    """
+
+    def __init__(self, engine: TradingEngine, writer: LedgerWriter) -> None:
+        self.engine = engine
+        self.writer = writer
+        self.saved: tuple[str, int] | None = None
+        self.next_equity = 0.0
+
+    def take(self, force: bool = False) -> None:
+        engine, writer = self.engine, self.writer
+        venue = (engine.gateway.session, engine.gateway.next_sequence)
+        if force or venue != self.saved:
+            snapshot, session, next_sequence = engine.checkpoint()
+            writer.submit(PortfolioRecord(snapshot))
+            writer.submit(GatewayRecord(session, next_sequence))
+            self.saved = venue
+        now = time.monotonic()
+        if force or now >= self.next_equity:
+            self.next_equity = now + EQUITY_INTERVAL_S
+            portfolio = engine.portfolio
+            writer.submit(EquityRecord(portfolio.equity, portfolio.realised, portfolio.unrealised))
+
+
+class ProcessUsage:
+    """This process's pid, resident memory and CPU share since the last sample (for the
+    dashboard's health view), read from /proc."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.page_size = os.sysconf("SC_PAGE_SIZE")
+        self.last = (time.monotonic(), time.process_time())
+        self.cpu_pct = 0.0
+        self.next_cpu = 0.0
+
+    def sample(self) -> dict[str, float | int]:
+        now = time.monotonic()
+        if now >= self.next_cpu:  # a share over a second says more than one over 100 ms
+            cpu = time.process_time()
+            wall, last_cpu = self.last
+            self.cpu_pct = (cpu - last_cpu) / max(now - wall, 1e-9) * 100
+            self.last = (now, cpu)
+            self.next_cpu = now + 1.0
+        with open("/proc/self/statm") as statm:
+            rss = int(statm.read().split()[1]) * self.page_size
+        return {"pid": self.pid, "rss_bytes": rss, "cpu_pct": round(self.cpu_pct, 1)}
 
 
 def process_age_s() -> float:
