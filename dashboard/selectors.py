@@ -120,3 +120,30 @@ def process_health() -> list[dict[str, Any]]:
     except DatabaseError as exc:
         processes.append({"name": "database", "state": "down", "memory": None, "detail": str(exc)})
     return processes
+
+
+LOG_TAIL_BYTES = 256 * 1024
+LOG_TAGS = ("SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF")
+
+
+def log_tail(tag: str = "", text: str = "", limit: int = 200) -> list[str]:
+    """The last `limit` lines of the desk's log file (every process appends to it), keeping
+    only those of one component tag and/or containing `text` (case-insensitive)."""
+    path = settings.VAR_DIR / "desk.log"
+    try:
+        with open(path, "rb") as log_file:
+            log_file.seek(0, os.SEEK_END)
+            size = log_file.tell()
+            log_file.seek(max(0, size - LOG_TAIL_BYTES))
+            chunk = log_file.read()
+    except FileNotFoundError:
+        return []
+    lines = chunk.decode("utf-8", "replace").splitlines()
+    if size > LOG_TAIL_BYTES:
+        lines = lines[1:]  # the first line read is probably cut
+    if tag in LOG_TAGS:
+        lines = [line for line in lines if f"] [{tag}] " in line]
+    if text:
+        needle = text.lower()
+        lines = [line for line in lines if needle in line.lower()]
+    return lines[-limit:]

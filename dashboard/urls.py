@@ -14,4 +14,5 @@ urlpatterns = [
     path("control/order", views.order_ticket, name="order"),
     path("control/<str:action>", views.control_action, name="action"),
     path("equity.json", views.equity_json, name="equity"),
+    path("log.json", views.log_json, name="log"),
 ]

@@ -91,7 +91,25 @@ def trading(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def health(request: HttpRequest) -> HttpResponse:
-    return _page(request, "dashboard/health.html", "health", processes=selectors.process_health())
+    tag, text = _log_filter(request)
+    return _page(
+        request, "dashboard/health.html", "health", processes=selectors.process_health(),
+        log_lines=selectors.log_tail(tag, text), log_tag=tag, log_text=text,
+        log_tags=selectors.LOG_TAGS,
+    )  # fmt: skip
+
+
+@require_GET
+@login_required
+def log_json(request: HttpRequest) -> JsonResponse:
+    """The filtered log tail, for the health view's live refresh."""
+    tag, text = _log_filter(request)
+    return JsonResponse({"lines": selectors.log_tail(tag, text)})
+
+
+def _log_filter(request: HttpRequest) -> tuple[str, str]:
+    tag = request.GET.get("tag", "")
+    return (tag if tag in selectors.LOG_TAGS else ""), request.GET.get("q", "")[:100]
 
 
 def _limits_form(account: str, data: Any = None) -> RiskLimitsForm:

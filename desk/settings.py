@@ -14,6 +14,8 @@ from desk.environment import embedded_redis_url, env_bool, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DESK_VAR_DIR", str(BASE_DIR / "var")))
+# Every process logs into it (desk.log) from its first line on.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_SECRET_KEY = "insecure-embedded-default-secret-key-change-me"
 
@@ -183,7 +185,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"desk": {"()": "trading.log_format.DeskFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "desk"}},
-    "root": {"handlers": ["console"], "level": env_str("DESK_LOG_LEVEL", "INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "desk"},
+        # Every process appends its lines to one file, which the dashboard's log tail reads
+        # (one short line per write, so lines from different processes never interleave).
+        "file": {
+            "class": "logging.FileHandler",
+            "filename": str(VAR_DIR / "desk.log"),
+            "formatter": "desk",
+            "delay": True,
+        },
+    },
+    "root": {"handlers": ["console", "file"], "level": env_str("DESK_LOG_LEVEL", "INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }

@@ -103,3 +103,35 @@ async function main() {
 }
 
 main();
+
+// The health view's log tail: refreshed every two seconds with the filter as it stands.
+const LOG_REFRESH_MS = 2000;
+
+function followLog() {
+  const form = document.getElementById("log-filter");
+  const lines = document.getElementById("log-lines");
+  if (!form || !lines) return;
+  const refresh = async () => {
+    const query = new URLSearchParams(new FormData(form));
+    try {
+      const response = await fetch(`${form.dataset.logUrl}?${query}`, {
+        headers: { Accept: "application/json" },
+      });
+      if (response.ok) {
+        const body = await response.json();
+        const atBottom = lines.scrollTop + lines.clientHeight >= lines.scrollHeight - 4;
+        lines.textContent = body.lines.length ? body.lines.join("\n") : "no matching lines";
+        if (atBottom) lines.scrollTop = lines.scrollHeight;
+      }
+    } catch {
+      // The next refresh tries again; the page says it is disconnected elsewhere.
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    refresh();
+  });
+  setInterval(refresh, LOG_REFRESH_MS);
+}
+
+followLog();

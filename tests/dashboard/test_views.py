@@ -198,3 +198,28 @@ def test_the_equity_series_is_served_thinned_and_in_time_order(viewer_client, de
     assert times == sorted(set(times))
     assert points[-1] == {"time": int((start + timedelta(seconds=1499)).timestamp()),
                           "value": 1_001_499.0}  # fmt: skip
+
+
+LOG = """[09:30:00.001] [SYSTEM] engine for demo: strategies market_maker
+[09:30:00.120] [RISK] risk limits from the database (limits from ops: max_order_shares=200)
+[09:30:01.500] [STRAT] FILL AAPL BUY 100 @ 190.01 (market_maker)
+[09:30:02.000] [RISK] WARNING: venue rejected order 7: X
+"""
+
+
+def test_the_health_page_tails_the_log_filtered_by_component_and_text(
+    viewer_client, desk, settings, tmp_path
+):
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "desk.log").write_text(LOG)
+    page = viewer_client.get("/dashboard/health?tag=RISK").content.decode()
+    assert "venue rejected order 7" in page and "FILL AAPL" not in page
+    body = viewer_client.get("/dashboard/log.json", {"tag": "RISK", "q": "LIMITS"}).json()
+    assert body["lines"] == [LOG.splitlines()[1]]
+    body = viewer_client.get("/dashboard/log.json", {"tag": "NOPE", "q": "fill"}).json()
+    assert body["lines"] == [LOG.splitlines()[2]]  # an unknown tag filters nothing
+
+
+def test_the_log_tail_needs_a_login(client, desk):
+    response = client.get("/dashboard/log.json")
+    assert response.status_code == 302 and "/login/" in response["Location"]

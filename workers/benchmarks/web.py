@@ -148,7 +148,8 @@ class ProductionWeb:
                 "--port", str(self.port), "--workers", "2", "--log-level", "warning", "--no-ws",
                 "desk.wsgi:application",
             ],
-            cwd=ROOT, env=self.env,
+            # The figures go to stdout (--json): the server's own chatter must not.
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -177,8 +178,9 @@ from ledger.engine_control import default_account
 from ledger.models import Order
 get_user_model().objects.create_user("bench", password="bench-password", is_staff=True)
 now = timezone.now()
+account = default_account()
 Order.objects.bulk_create(
-    [Order(account=default_account(), order_id=i, symbol=("AAPL", "MSFT")[i % 2],
+    [Order(account=account, order_id=i, symbol=("AAPL", "MSFT")[i % 2],
            side=1 if i % 3 else -1, qty=100, price=1_900_000 + i % 100, tif="DAY",
            strategy="market_maker", state="FILLED", filled_qty=100,
            avg_fill_price=1_900_000 + i % 100, created_at=now, updated_at=now)
