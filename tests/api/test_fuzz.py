@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from api.keys import issue_key
@@ -19,6 +21,20 @@ schema.app = get_wsgi_application()
 def fuzz_key(staff, desk) -> str:
     desk.DESK_COMMAND_TIMEOUT_S = 0.02
     return issue_key(staff, "fuzz").secret
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """The WSGI handler closes the database connection after each request (Django's
+    request_finished signal); inside a test's transaction that would close it under the
+    test, as Django's own test client knows, so the fuzzed requests leave it alone too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import functools
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 
 from dashboard import services
 from ledger.engine_control import send_command
@@ -74,7 +75,7 @@ def test_the_health_page_raises_alerts_for_limits_breaker_and_venue(viewer_clien
     assert '<li class="alert red">Venue order session disconnected</li>' in html
     assert '<li class="alert red">Engine silent: its last state is stale</li>' in html
     assert 'id="stale-marker" class="badge bad">STALE' in html
-    assert "redis" in html and "database (sqlite)" in html
+    assert "redis" in html and f"database ({connection.vendor})" in html
 
 
 def test_a_viewer_may_look_at_control_but_every_control_post_is_forbidden(viewer_client, desk):
