@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias, TypeVar
 
 from trading.model.market import BookTop, TradePrint
 from trading.model.orders import BUY, SELL, CancelIntent, Fill, OrderIntent, TimeInForce
@@ -292,8 +292,13 @@ class Strategy:
         tick_size: int = 100,
         lot: int = 100,
     ) -> Strategy:
-        """Build the strategy from the configuration's `StrategyParams` (each kind says how)."""
-        raise TypeError(f"{cls.__name__} cannot be built from the configuration")
+        """Build the strategy from its own table of `StrategyParams` (the one named after its
+        kind); a kind that needs more (tick size, lot) overrides this."""
+        own = getattr(params, cls.kind, None)
+        if own is None:
+            raise TypeError(f"{cls.__name__} cannot be built from the configuration")
+        concrete: Any = cls  # every concrete kind takes its parameters first
+        return concrete(own, symbols, context)
 
     def bind(self, context: StrategyContext) -> None:
         """Attach (or replace) the host context."""

@@ -10,7 +10,7 @@ from trading.model.market import BookTop
 from trading.strategies.base import Intent, RollingIntStats, Strategy, StrategyContext, register
 
 if TYPE_CHECKING:
-    from trading.config import StrategyParams
+    pass
 
 
 def target_from_z(z: float, current: int, qty: int, entry_z: float, exit_z: float) -> int:
@@ -50,19 +50,6 @@ class MeanReversion(Strategy):
         self._stats = {symbol: RollingIntStats(params.window) for symbol in self.symbols}
         self._target = dict.fromkeys(self.symbols, 0)
         self._z: dict[str, float | None] = dict.fromkeys(self.symbols)
-
-    @classmethod
-    def from_config(
-        cls,
-        params: StrategyParams,
-        symbols: Sequence[str],
-        context: StrategyContext | None = None,
-        *,
-        tick_size: int = 100,
-        lot: int = 100,
-    ) -> MeanReversion:
-        """Build from the configuration's `StrategyParams.mean_reversion`."""
-        return cls(params.mean_reversion, symbols, context)
 
     def zscore(self, symbol: str) -> float | None:
         """The latest z-score of `symbol`'s mid (None until the window is full)."""

@@ -11,7 +11,7 @@ from trading.model.market import BookTop
 from trading.strategies.base import Intent, Strategy, StrategyContext, register
 
 if TYPE_CHECKING:
-    from trading.config import StrategyParams
+    pass
 
 
 def return_bps(now: float, then: float) -> float:
@@ -41,19 +41,6 @@ class Momentum(Strategy):
         self._mids = {s: deque[int](maxlen=params.lookback + 1) for s in self.symbols}
         self._target = dict.fromkeys(self.symbols, 0)
         self._ret: dict[str, float | None] = dict.fromkeys(self.symbols)
-
-    @classmethod
-    def from_config(
-        cls,
-        params: StrategyParams,
-        symbols: Sequence[str],
-        context: StrategyContext | None = None,
-        *,
-        tick_size: int = 100,
-        lot: int = 100,
-    ) -> Momentum:
-        """Build from the configuration's `StrategyParams.momentum`."""
-        return cls(params.momentum, symbols, context)
 
     def last_return_bps(self, symbol: str) -> float | None:
         """The latest lookback return of `symbol` in bps (None until there is history)."""

@@ -22,7 +22,7 @@ from trading.prices import PRICE_SCALE
 from trading.strategies.base import Intent, RollingStats, Strategy, StrategyContext, register
 
 if TYPE_CHECKING:
-    from trading.config import StrategyParams
+    pass
 
 FLAT = "flat"
 LONG_SPREAD = "long_spread"  # long b, short beta of a: bet the spread rises
@@ -122,19 +122,6 @@ class Pairs(Strategy):
         self.z: float | None = None
         self.state = FLAT
         self._target = {params.leg_a: 0, params.leg_b: 0}
-
-    @classmethod
-    def from_config(
-        cls,
-        params: StrategyParams,
-        symbols: Sequence[str],
-        context: StrategyContext | None = None,
-        *,
-        tick_size: int = 100,
-        lot: int = 100,
-    ) -> Pairs:
-        """Build from the configuration's `StrategyParams.pairs`."""
-        return cls(params.pairs, symbols, context)
 
     def target(self, symbol: str) -> int:
         """The position the strategy currently wants in `symbol`."""

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.support.configs import make_config
+from tests.support.orders import enter_order
 from trading.engine.engine import TradingEngine, ticket_intent
 from trading.exchange.embedded import ExchangeThread
 from trading.model.market import BookTop
@@ -55,23 +56,7 @@ def test_the_acceptance_trace_buy_at_the_offer_is_acked_filled_and_booked():
         with SoupClient("127.0.0.1", exchange.ports.order) as alice:
             alice.login("alice", "secret1", 0)
             for token, side, price in (("Q1", "B", 1_899_800), ("Q2", "S", 1_900_200)):
-                alice.send(
-                    ouch.EnterOrder(
-                        token,
-                        side,
-                        100,
-                        "AAPL",
-                        price,
-                        ouch.TIF_SYSTEM_HOURS,
-                        "",
-                        "Y",
-                        "P",
-                        "N",
-                        0,
-                        "N",
-                        " ",
-                    ).encode()  # fmt: skip
-                )
+                alice.send(enter_order(token, side, 100, price).encode())
             alice.receive_sequenced()
             engine = engine_for(exchange, config)
             run_for(engine, 0.5)  # snapshot, quotes 189.98 / 190.02
@@ -131,23 +116,7 @@ def test_operator_commands_pause_kill_resume_and_flatten():
     ):
         alice.login("alice", "secret1", 0)
         for token, side, price in (("Q1", "B", 1_899_800), ("Q2", "S", 1_900_200)):
-            alice.send(
-                ouch.EnterOrder(
-                    token,
-                    side,
-                    300,
-                    "AAPL",
-                    price,
-                    ouch.TIF_SYSTEM_HOURS,
-                    "",
-                    "Y",
-                    "P",
-                    "N",
-                    0,
-                    "N",
-                    " ",
-                ).encode()  # fmt: skip
-            )
+            alice.send(enter_order(token, side, 300, price).encode())
         alice.receive_sequenced()
         engine = engine_for(exchange, config)
         run_for(engine, 0.5)

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.support.orders import enter_order
 from trading.engine.feed_handler import FeedHandler
 from trading.protocols import ouch
 from trading.protocols.soup_client import SoupClient
@@ -13,11 +14,7 @@ pytestmark = [pytest.mark.tcp]
 
 
 def enter(client, token, side, shares, price, stock="AAPL"):
-    client.send(
-        ouch.EnterOrder(
-            token, side, shares, stock, price, ouch.TIF_SYSTEM_HOURS, "", "Y", "P", "N", 0, "N", " "
-        ).encode()  # fmt: skip
-    )
+    client.send(enter_order(token, side, shares, price, stock).encode())
 
 
 def handler_for(exchange) -> FeedHandler:

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.support.orders import enter_order
 from trading.engine.gateway import OuchGateway, VenueMessage, VenueReset
 from trading.model.orders import BUY, SELL, OrderIntent, TimeInForce
 from trading.protocols import ouch
@@ -25,23 +26,7 @@ def collect(gateway, count, timeout_s=5.0):
 def other_side(exchange, token, side, shares, price):
     with SoupClient("127.0.0.1", exchange.ports.order) as alice:
         alice.login("alice", "secret1", 0)
-        alice.send(
-            ouch.EnterOrder(
-                token,
-                side,
-                shares,
-                "AAPL",
-                price,
-                ouch.TIF_SYSTEM_HOURS,
-                "",
-                "Y",
-                "P",
-                "N",
-                0,
-                "N",
-                " ",
-            ).encode()  # fmt: skip
-        )
+        alice.send(enter_order(token, side, shares, price).encode())
         alice.receive_sequenced()
 
 

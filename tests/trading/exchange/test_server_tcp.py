@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from tests.support.orders import enter_order
 from trading.book_builder import BookBuilder
 from trading.protocols import itch, ouch
 from trading.protocols import soupbintcp as soup
@@ -18,9 +19,7 @@ pytestmark = [pytest.mark.tcp]
 
 
 def enter(token, side, shares, price, stock="AAPL", tif=ouch.TIF_SYSTEM_HOURS):
-    return ouch.EnterOrder(
-        token, side, shares, stock, price, tif, "", "Y", "P", "N", 0, "N", " "
-    ).encode()
+    return enter_order(token, side, shares, price, stock, tif).encode()
 
 
 def order_session(exchange, username="demo", password="demo", sequence=1) -> SoupClient:

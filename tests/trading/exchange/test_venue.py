@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support.configs import make_config
+from tests.support.orders import enter_order
 from trading.exchange.synthetic_flow import CANCEL, ENTER, FlowAction
 from trading.exchange.venue import Venue
 from trading.order_book import SELL
@@ -38,10 +39,7 @@ def make_venue(**exchange):
     return venue, recorder
 
 
-def enter(token, side, shares, price, stock="AAPL", tif=ouch.TIF_SYSTEM_HOURS, display="Y"):
-    return ouch.EnterOrder(
-        token, side, shares, stock, price, tif, "", display, "P", "N", 0, "N", " "
-    )
+enter = enter_order
 
 
 def replace(old, new, shares, price, tif=ouch.TIF_SYSTEM_HOURS):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.orders import enter_order
 from tests.support.tshark_capture import TSHARK
 from tests.trading.protocols.test_wireshark_dissectors import (
     _assert_clean,
@@ -29,7 +30,7 @@ def _capture(port: int, path: Path):
 
 
 def _order(token, side, shares, price, tif=ouch.TIF_SYSTEM_HOURS):
-    return ouch.EnterOrder(token, side, shares, "AAPL", price, tif, "", "Y", "P", "N", 0, "N", " ")
+    return enter_order(token, side, shares, price, tif=tif)
 
 
 SENT = [
