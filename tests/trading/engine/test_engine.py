@@ -70,6 +70,40 @@ def test_the_acceptance_trace_buy_at_the_offer_is_acked_filled_and_booked():
         engine.shutdown()
 
 
+@pytest.mark.parametrize(
+    ("price", "state", "reason"),
+    [
+        (1_900_150, "REJECTED", "X"),  # off the cent grid: the venue rejects it
+        (1_900_200, "CANCELLED", "I"),  # the offer ran away to 190.03: nothing to take
+    ],
+)
+def test_the_acceptance_trace_with_a_reject_and_with_the_price_running_away(price, state, reason):
+    config = make_config()
+    config = dataclasses.replace(config, engine=dataclasses.replace(config.engine, strategies=[]))
+    with ExchangeThread(config) as exchange:
+        with SoupClient("127.0.0.1", exchange.ports.order) as alice:
+            alice.login("alice", "secret1", 0)
+            for token, side, quote in (("Q1", "B", 1_899_800), ("Q2", "S", 1_900_200)):
+                alice.send(enter_order(token, side, 100, quote).encode())
+            alice.receive_sequenced()
+            engine = engine_for(exchange, config)
+            run_for(engine, 0.5)  # snapshot, quotes 189.98 / 190.02
+            if state == "CANCELLED":  # the offer moves up before our order arrives
+                alice.send(ouch.CancelOrder("Q2", 0).encode())
+                alice.send(enter_order("Q3", "S", 100, 1_900_300).encode())
+                run_for(engine, 0.3)
+            order_id = engine.submit(
+                OrderIntent("AAPL", BUY, 100, price, TimeInForce.IOC, "ticket")
+            )
+            run_for(engine, 0.5)
+        order = engine.oms.get(order_id)
+        assert (str(order.state), order.reason) == (state, reason)
+        assert engine.portfolio.position("AAPL").qty == 0 and engine.counters.fills == 0
+        assert engine.oms.working_orders() == [] and venue_positions(exchange) == {}
+        assert engine.counters.venue_rejects == (1 if state == "REJECTED" else 0)
+        engine.shutdown()
+
+
 def test_strategies_trade_the_synthetic_market_and_the_books_agree_with_the_venue():
     config = make_config(flow=True)
     engine_config = dataclasses.replace(config.engine, strategies=["market_maker"])
