@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from api.authentication import READ_AUTH
-from api.endpoints import audit, engine, executions, limits, orders, portfolio
+from api.endpoints import audit, engine, executions, limits, orders, portfolio, research
 from api.errors import install_error_handlers
 
 api = NinjaAPI(
@@ -26,3 +26,4 @@ api.add_router("/executions", executions.router)
 api.add_router("/", portfolio.router)
 api.add_router("/limits", limits.router)
 api.add_router("/audit", audit.router)
+api.add_router("/research", research.router)

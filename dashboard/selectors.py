@@ -15,6 +15,7 @@ from ledger.engine_control import default_account
 from ledger.models import EquityPoint, RiskLimitSet
 from trading.config import load_config
 from trading.engine.state_publisher import read_state
+from trading.log_format import TAGS
 
 EQUITY_MAX_POINTS = 600
 
@@ -123,7 +124,7 @@ def process_health() -> list[dict[str, Any]]:
 
 
 LOG_TAIL_BYTES = 256 * 1024
-LOG_TAGS = ("SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF")
+LOG_TAGS = TAGS
 
 
 def log_tail(tag: str = "", text: str = "", limit: int = 200) -> list[str]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dashboard import views
+from dashboard import research_views, views
 
 app_name = "dashboard"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("control/<str:action>", views.control_action, name="action"),
     path("equity.json", views.equity_json, name="equity"),
     path("log.json", views.log_json, name="log"),
+    path("research", research_views.research, name="research"),
+    path("research/launch", research_views.launch, name="research_launch"),
+    path("research/<int:run_id>/cancel", research_views.cancel, name="research_cancel"),
+    path("research/<int:run_id>/report", research_views.report, name="research_report"),
 ]

@@ -8,6 +8,7 @@ so a forgotten variable can never expose a desk with a published key.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from desk.environment import embedded_redis_url, env_bool, env_list, env_str
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "ledger",
     "ninja",
     "api",
+    "lab",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +165,18 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A research run reports its own progress in the database; a worker takes one task at a time so
+# a long sweep chunk never holds back a short run queued behind it on the same process.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_BEAT_SCHEDULE = {
+    # After the US close (New York time, CELERY_TIMEZONE), when the day's bars are in.
+    "nightly-pair-selection": {
+        "task": "lab.nightly_pair_selection",
+        "schedule": crontab(hour=18, minute=30, day_of_week="mon-fri"),
+    },
+}
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)

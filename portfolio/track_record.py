@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from trading.research.report.charts import extreme_indices
+
 TRADING_DAYS_PER_YEAR = 252
 MAX_CHART_POINTS = 500
 
@@ -80,26 +82,11 @@ def downsample(
     """At most `max_points` of `points`, keeping the first, the last and each bucket's extremes.
 
     Keeping every bucket's low and high (in time order) rather than every n-th point means the
-    chart still shows the worst drawdown and the best peak, whatever the sampling.
+    chart still shows the worst drawdown and the best peak, whatever the sampling. The backtest
+    reports draw their curves with the same reduction.
     """
-    if len(points) <= max_points:
-        return list(points)
-    if max_points < 4:
-        return [points[0], points[-1]][:max_points]
-    inner = points[1:-1]
-    buckets = (max_points - 2) // 2
-    size = len(inner) / buckets
-    kept: list[tuple[datetime, float]] = [points[0]]
-    for b in range(buckets):
-        chunk = inner[int(b * size) : int((b + 1) * size)]
-        if not chunk:
-            continue
-        low = min(range(len(chunk)), key=lambda i: chunk[i][1])
-        high = max(range(len(chunk)), key=lambda i: chunk[i][1])
-        for i in sorted({low, high}):
-            kept.append(chunk[i])
-    kept.append(points[-1])
-    return kept
+    keep = extreme_indices([value for _, value in points], max_points)
+    return [points[i] for i in keep.tolist()]
 
 
 @dataclass(frozen=True)

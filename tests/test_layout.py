@@ -21,12 +21,25 @@ def _imported_modules(path: Path) -> set[str]:
 
 def test_trading_core_imports_nothing_from_django_or_the_apps():
     forbidden = ("django", "channels", "celery", "ninja", "desk", "portfolio", "dashboard",
-                 "workers")  # fmt: skip
+                 "workers", "ledger", "api", "lab")  # fmt: skip
     offenders = []
     for path in sorted((ROOT / "trading").rglob("*.py")):
         for name in _imported_modules(path):
             if name.split(".")[0] in forbidden:
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_the_core_never_imports_a_peer_it_is_measured_against():
+    """vectorbt, hftbacktest, backtrader, statsmodels and PyPortfolioOpt are references for
+    tests and benchmarks only; the core must run without them."""
+    peers = ("vectorbt", "hftbacktest", "backtrader", "statsmodels", "pypfopt", "pandas")
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "trading").rglob("*.py"))
+        for name in _imported_modules(path)
+        if name.split(".")[0] in peers
+    ]
     assert offenders == []
 
 

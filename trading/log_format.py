@@ -10,7 +10,7 @@ import sys
 import time
 from queue import Full, Queue
 
-TAGS = ("SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF")
+TAGS = ("SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF", "LAB")
 
 
 def get_logger(tag: str) -> logging.Logger:

@@ -29,7 +29,7 @@ def test_warnings_say_so_and_foreign_loggers_show_as_system():
 
 
 def test_every_component_tag_exists_and_unknown_tags_are_refused():
-    assert set(TAGS) == {"SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF"}
+    assert set(TAGS) == {"SYSTEM", "EXCH", "MD", "GW", "STRAT", "RISK", "DASH", "PERF", "LAB"}
     assert get_logger("PERF").name == "PERF"
     with pytest.raises(ValueError, match="unknown log tag 'FOO'"):
         get_logger("FOO")

@@ -16,7 +16,10 @@ log = get_logger("SYSTEM")
 
 
 class Command(BaseCommand):
-    help = "Start every process of the desk (Redis if REDIS_URL is unset, exchange, web)."
+    help = (
+        "Start every process of the desk (Redis if REDIS_URL is unset, exchange, engine, web, "
+        "research worker and beat)."
+    )
 
     def add_arguments(self, parser):
         add_config_arguments(parser)
@@ -28,6 +31,12 @@ class Command(BaseCommand):
             "--web-workers", type=int, default=2, help="granian worker processes for HTTP"
         )
         parser.add_argument("--no-web", action="store_true", help="do not start the web server")
+        parser.add_argument(
+            "--research-workers",
+            type=int,
+            default=1,
+            help="Celery worker processes for research runs (0: none, and no beat)",
+        )
 
     def handle(self, *args, **options):
         config = load_config_or_fail(options, log)
@@ -56,6 +65,10 @@ class Command(BaseCommand):
         ]
         if not options["no_web"]:
             specs += web_specs(options["web_port"], options["ws_port"], options["web_workers"])
+        if options["research_workers"] < 0:
+            raise CommandError("--research-workers must be >= 0")
+        if options["research_workers"]:
+            specs += research_specs(options["research_workers"])
         try:
             Supervisor(specs, base_env).run()
         finally:
@@ -104,5 +117,23 @@ def web_specs(web_port: int, ws_port: int | None, workers: int) -> list[ProcessS
                 "desk.asgi:application",
             ],
             env,
+        ),
+    ]  # fmt: skip
+
+
+def research_specs(concurrency: int) -> list[ProcessSpec]:
+    """A Celery worker for research runs and beat for the nightly pair re-selection."""
+    schedule = settings.VAR_DIR / "celerybeat-schedule"
+    return [
+        ProcessSpec(
+            "research",
+            manage_py_argv("runresearch", "--concurrency", str(concurrency), "--loglevel", "WARNING"),
+        ),
+        ProcessSpec(
+            "beat",
+            [
+                sys.executable, "-m", "celery", "-A", "desk", "beat", "--loglevel", "WARNING",
+                "--schedule", str(schedule),
+            ],
         ),
     ]  # fmt: skip

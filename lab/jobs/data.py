@@ -1,0 +1,82 @@
+"""Where jobs get market data: the research store, or daily CSV files named directly."""
+
+from __future__ import annotations
+
+from functools import reduce
+from pathlib import Path
+
+import numpy as np
+
+from lab.runner import ParamsError
+from trading.research.store import DailyBars, MarketDataStore, NotInStoreError, adjust_daily_bars
+
+
+def store() -> MarketDataStore:
+    """The configured research store (DESK_MARKET_DATA, else var/market_data)."""
+    return MarketDataStore()
+
+
+def stored_daily_symbols() -> list[str]:
+    symbols = store().symbols("daily")
+    if not symbols:
+        raise ParamsError(
+            "the research store holds no daily bars: import some with "
+            "`manage.py importdata FILE...` (e.g. the shared daily CSVs)"
+        )
+    return symbols
+
+
+def daily_from_csv(paths: list[str]) -> list[DailyBars]:
+    """Adjusted daily bars read straight from Alpha Vantage daily CSV files."""
+    from trading.research.importers import (
+        DataImportError,
+        read_daily_csv,
+        symbol_from_daily_file_name,
+    )
+
+    bars = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise ParamsError(f"paths: no such file {path}")
+        try:
+            raw = read_daily_csv(path)
+        except DataImportError as exc:
+            raise ParamsError(f"paths: {exc}") from None
+        bars.append(adjust_daily_bars(raw, symbol_from_daily_file_name(path)))
+    return bars
+
+
+def daily_from_store(symbols: list[str], start: str | None, end: str | None) -> list[DailyBars]:
+    """Adjusted daily bars of `symbols` from the store, limited to start..end."""
+    source = store()
+    try:
+        return [source.daily_bars(s, adjusted=True, start=start, end=end) for s in symbols]
+    except NotInStoreError as exc:
+        raise ParamsError(f"symbols: {exc}") from None
+
+
+def align(bars: list[DailyBars], start: str | None = None, end: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, closes[n_days, n_symbols]) on the dates every series has, within start..end."""
+    dates = reduce(np.intersect1d, [b.dates for b in bars])
+    if start:
+        dates = dates[dates >= np.datetime64(start, "D")]
+    if end:
+        dates = dates[dates <= np.datetime64(end, "D")]
+    closes = np.empty((len(dates), len(bars)), dtype=np.float64)
+    for column, b in enumerate(bars):
+        closes[:, column] = np.asarray(b.close)[np.searchsorted(b.dates, dates)]
+    return dates.astype("datetime64[D]"), closes
+
+
+def daily_closes(params: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(symbols, dates, closes) for a job: from `paths` when given, else the store's `symbols`
+    (all stored daily symbols when empty)."""
+    if params.get("paths"):
+        bars = daily_from_csv(params["paths"])
+    else:
+        symbols = params.get("symbols") or stored_daily_symbols()
+        bars = daily_from_store(symbols, None, None)
+    dates, closes = align(bars, params.get("start"), params.get("end"))
+    if len(dates) == 0:
+        raise ParamsError("the series share no dates in the requested range")
+    return [b.symbol for b in bars], dates, closes

@@ -1,0 +1,1 @@
+"""Research lab: market data store, backtesters and the quant toolkit."""
