@@ -43,3 +43,15 @@ def embedded_redis_socket(var_dir: Path) -> Path:
 def embedded_redis_url(var_dir: Path) -> str:
     """The URL of the embedded Redis server, used when REDIS_URL is unset."""
     return f"unix://{embedded_redis_socket(var_dir)}"
+
+
+def celery_url(redis_url: str) -> str:
+    """`redis_url` as Celery's transport names it: a unix socket is `redis+socket://PATH`.
+
+    redis-py and Channels read `unix://PATH`; kombu has no `unix` transport, so the same
+    server needs a second spelling for the broker and the result backend.
+    """
+    if redis_url.startswith("unix://"):
+        path, _, query = redis_url.removeprefix("unix://").partition("?")
+        return f"redis+socket://{path}" + (f"?{query}" if query else "")
+    return redis_url

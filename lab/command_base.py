@@ -85,12 +85,12 @@ class ResearchCommand(BaseCommand):
             self.stdout.write(f"report written to {options['report']}")
 
     def json_output(self, run) -> Any:
-        return {"run": run.pk, "kind": run.kind, "elapsed_s": run.elapsed_s, **run.figures}
+        return {**run.figures, "run": run.pk, "kind": run.kind, "elapsed_s": run.elapsed_s}
 
     def text_output(self, run) -> str:
         lines = [f"{run.get_kind_display()} run {run.pk} done in {run.elapsed_s:.2f} s"]
-        summary = run.figures.get("summary") or {}
-        for key, value in summary.items():
+        digest = run.figures.get("digest") or {}
+        for key, value in digest.items():
             lines.append(f"  {key:<28} {value}")
         return "\n".join(lines)
 

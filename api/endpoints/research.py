@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from api.authentication import CONTROL_AUTH
 from api.errors import FieldErrors
@@ -67,7 +67,7 @@ def list_runs(
     request: HttpRequest,
     kind: Kind | None = None,
     status: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
-    limit: int = Field(50, ge=1, le=500),
+    limit: int = Query(50, ge=1, le=500),
 ):
     """The latest runs, newest first, without their figures."""
     runs = ResearchRun.objects.defer("report", "figures")
@@ -89,7 +89,7 @@ def launch_run(request: HttpRequest, payload: RunIn):
     except ParamsError as exc:
         raise FieldErrors({"params": [str(exc)]}) from None
     run = launch(run)
-    return 202, _out(run, with_figures=False)
+    return Status(202, _out(run, with_figures=False))
 
 
 @router.get("/runs/{run_id}", response=RunOut)
@@ -105,7 +105,7 @@ def cancel_run(request: HttpRequest, run_id: int):
 
     run = get_object_or_404(ResearchRun, pk=run_id)
     if not request_cancel(run):
-        return 409, {"detail": f"run {run_id} has already finished ({run.status})"}
+        return Status(409, {"detail": f"run {run_id} has already finished ({run.status})"})
     return _out(run, with_figures=False)
 
 
@@ -114,7 +114,7 @@ def run_report(request: HttpRequest, run_id: int):
     """The run's self-contained HTML report."""
     run = get_object_or_404(ResearchRun, pk=run_id)
     if run.status != RunStatus.DONE or not run.report:
-        return 404, {"detail": f"run {run_id} has no report ({run.status})"}
+        return Status(404, {"detail": f"run {run_id} has no report ({run.status})"})
     return report_response(run.report)
 
 

@@ -61,7 +61,7 @@ def run(params: dict[str, Any], progress: ProgressFn) -> JobOutput:
         "end": str(dates[-1]),
         "days": int(len(dates)),
         "candidates": len(symbols) * (len(symbols) - 1) // 2,
-        "summary": {
+        "digest": {
             "series": len(symbols),
             "common days": f"{len(dates)} ({dates[0]} .. {dates[-1]})",
             "pairs kept": len(ranked),
