@@ -144,3 +144,24 @@ def test_the_sweep_digest_is_a_digest_of_the_returns(lab_store):
     digest = hashlib.sha256(np.ascontiguousarray(direct.total_return).tobytes()).hexdigest()
     assert run.figures["returns_sha256"] == digest
     assert sweep_job.grid(run.params)[0].tolist() == list(range(2, 12))
+
+
+def test_a_tick_backtest_reports_fills_latency_and_queue_positions(lab_store):
+    run = run_done("tick_backtest", symbol="AMZN", rows=30_000, entry_latency_ns=100_000,
+                   response_latency_ns=50_000)  # fmt: skip
+    tick = run.figures["tick"]
+    assert tick["events"] == 30_000 and tick["orders_sent"] > 0 and tick["fills"] > 0
+    assert tick["total_pnl"] == pytest.approx(tick["realised_pnl"] + tick["unrealised_pnl"])
+    latency = run.figures["latency"]
+    assert latency["count"] == tick["orders_sent"]
+    assert latency["percentiles"]["p50"] == pytest.approx(150.0)  # entry + response, in us
+    assert run.figures["queue_position"]["count"] > 0
+    assert run.figures["summary"]["trades_count"] > 0
+    assert run.figures["summary"]["start"].startswith("2012-06-21T13:30")  # 09:30 in New York
+    assert "<svg" in run.report
+
+
+def test_a_tick_backtest_of_a_day_not_in_the_store_names_what_is(lab_store):
+    run = execute(create_run("tick_backtest", {"symbol": "MSFT"}).pk)
+    assert run.status == RunStatus.FAILED
+    assert "no LOBSTER day of MSFT" in run.error and "AMZN" in run.error
