@@ -102,20 +102,6 @@ def _moving_averages(close: np.ndarray, windows: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _next_regime_change(
-    fast: np.ndarray, slow: np.ndarray, start: int, regime: int
-) -> tuple[int, int]:
-    """The first bar from `start` on where sign(fast - slow) differs from `regime`, and that
-    sign (n when there is none)."""
-    for i in range(start, fast.shape[0]):
-        # Branch-free sign: when the averages nearly touch, a branchy one mispredicts.
-        now = np.int64(fast[i] > slow[i]) - np.int64(fast[i] < slow[i])
-        if now != regime:
-            return i, now
-    return fast.shape[0], regime
-
-
-@njit(cache=True)
 def _crossover_backtest(
     close: np.ndarray, fast: np.ndarray, slow: np.ndarray, fee: float, long_only: bool,
     init_cash: float,
@@ -134,22 +120,22 @@ def _crossover_backtest(
         first += 1
     # indicators.crossed_above, reduced to its events: the fast average crosses above on each
     # bar that turns the regime (sign of fast - slow) to "above" once any bar was "below", and
-    # crosses below on each turn to "below" once any bar was "above". Only regime changes
-    # leave the tight loop.
+    # crosses below on each turn to "below" once any bar was "above".
     regime = 2
     seen_below = False
     seen_above = False
-    i = first - 1
-    while True:
-        i, regime = _next_regime_change(fast, slow, i + 1, regime)
-        if i >= n:
-            break
+    for i in range(first, n):
+        # Branch-free sign: when the averages nearly touch, a branchy one mispredicts.
+        now = np.int64(fast[i] > slow[i]) - np.int64(fast[i] < slow[i])
+        if now == regime:
+            continue
+        regime = now
         entry = False
         exit_ = False
-        if regime == 1:
+        if now == 1:
             entry = seen_below
             seen_above = True
-        elif regime == -1:
+        elif now == -1:
             exit_ = seen_above
             seen_below = True
         if not (entry or exit_):
@@ -174,14 +160,14 @@ def _crossover_backtest(
             continue
         before = position
         cash, position, debt, free_cash, _, _, _, side = execute(
-            cash, position, debt, free_cash, order_size, close[i], direction, fee, 0.0, 0.0,
-            0.0, 1e-8, np.nan,
+            cash, position, debt, free_cash, order_size, close[i], direction, fee, 0.0,
+            0.0, 0.0, 1e-8, np.nan,
         )  # fmt: skip
         if side != 0:
             n_orders += 1
             if position != 0.0 and np.sign(position) != np.sign(before):
                 n_trades += 1
-    return cash + position * close[close.shape[0] - 1], n_orders, n_trades
+    return cash + position * close[n - 1], n_orders, n_trades
 
 
 @njit(cache=True, parallel=True)
