@@ -8,6 +8,7 @@ order, so a fanned-out sweep's figures equal the single-process ones exactly; `r
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from typing import Any
@@ -186,10 +187,19 @@ def run_chunk(run_id: int, start: int, stop: int) -> dict[str, Any]:
         "start": start,
         "stop": stop,
         "skipped": False,
-        "final_value": part.final_value.tolist(),
-        "n_orders": part.n_orders.tolist(),
-        "n_trades": part.n_trades.tolist(),
+        "final_value": _pack(part.final_value, np.float64),
+        "n_orders": _pack(part.n_orders, np.int64),
+        "n_trades": _pack(part.n_trades, np.int64),
     }
+
+
+def _pack(values: np.ndarray, dtype) -> str:
+    """An array as base64 of its little-endian bytes: exact, and a fraction of JSON's size."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+
+
+def _unpack(text: str, dtype) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
 
 
 def merge_chunks(run_id: int, chunks: list[dict[str, Any]]) -> str:
@@ -205,11 +215,11 @@ def merge_chunks(run_id: int, chunks: list[dict[str, Any]]) -> str:
         fast, slow = grid(run.params)
         parts = []
         for c in chunks:
-            final_value = np.asarray(c["final_value"], dtype=np.float64)
+            final_value = _unpack(c["final_value"], np.float64)
             parts.append(SweepResult(
                 fast, slow, len(symbols), c["start"], c["stop"],
                 final_value / run.params["init_cash"] - 1.0, final_value,
-                np.asarray(c["n_orders"], dtype=np.int64), np.asarray(c["n_trades"], dtype=np.int64),
+                _unpack(c["n_orders"], np.int64), _unpack(c["n_trades"], np.int64),
                 float(run.params["init_cash"]), float(run.params["fee"]), bool(run.params["long_only"]),
             ))  # fmt: skip
         result = output(run.params, symbols, dates, closes, merge_sweeps(parts))
