@@ -72,7 +72,9 @@ class ResearchCommand(BaseCommand):
             if bar is not None:
                 bar.close()
         if run.status != RunStatus.DONE:
-            raise CommandError(f"{self.kind} run {run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}")
+            raise CommandError(
+                f"{self.kind} run {run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}"
+            )
         if options["report"]:
             if not run.report:
                 raise CommandError(f"{self.kind} runs have no HTML report")

@@ -116,5 +116,3 @@ def run_report(request: HttpRequest, run_id: int):
     if run.status != RunStatus.DONE or not run.report:
         return Status(404, {"detail": f"run {run_id} has no report ({run.status})"})
     return report_response(run.report)
-
-

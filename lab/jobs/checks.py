@@ -8,7 +8,9 @@ from typing import Any
 from lab.runner import ParamsError
 
 
-def integer(params: dict[str, Any], name: str, *, low: int | None = None, high: int | None = None) -> int:
+def integer(
+    params: dict[str, Any], name: str, *, low: int | None = None, high: int | None = None
+) -> int:
     value = params[name]
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -23,7 +25,9 @@ def integer(params: dict[str, Any], name: str, *, low: int | None = None, high: 
     return value
 
 
-def number(params: dict[str, Any], name: str, *, low: float | None = None, high: float | None = None) -> float:
+def number(
+    params: dict[str, Any], name: str, *, low: float | None = None, high: float | None = None
+) -> float:
     value = params[name]
     try:
         if isinstance(value, bool):

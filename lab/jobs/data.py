@@ -55,7 +55,9 @@ def daily_from_store(symbols: list[str], start: str | None, end: str | None) -> 
         raise ParamsError(f"symbols: {exc}") from None
 
 
-def align(bars: list[DailyBars], start: str | None = None, end: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def align(
+    bars: list[DailyBars], start: str | None = None, end: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(dates, closes[n_days, n_symbols]) on the dates every series has, within start..end."""
     dates = reduce(np.intersect1d, [b.dates for b in bars])
     if start:

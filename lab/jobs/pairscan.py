@@ -65,7 +65,9 @@ def run(params: dict[str, Any], progress: ProgressFn) -> JobOutput:
             "series": len(symbols),
             "common days": f"{len(dates)} ({dates[0]} .. {dates[-1]})",
             "pairs kept": len(ranked),
-            "best": f"{ranked[0]['a']}/{ranked[0]['b']} p={ranked[0]['pvalue']:.4g}" if ranked else "none",
+            "best": f"{ranked[0]['a']}/{ranked[0]['b']} p={ranked[0]['pvalue']:.4g}"
+            if ranked
+            else "none",
         },
     }
     return JobOutput(figures=figures, summary=f"{len(ranked)} cointegrated pairs")

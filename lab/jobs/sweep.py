@@ -195,11 +195,15 @@ def run_chunk(run_id: int, start: int, stop: int) -> dict[str, Any]:
 
 def _pack(values: np.ndarray, dtype) -> str:
     """An array as base64 of its little-endian bytes: exact, and a fraction of JSON's size."""
-    return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+    return base64.b64encode(
+        np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+    ).decode()
 
 
 def _unpack(text: str, dtype) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype).newbyteorder("<")).astype(
+        dtype
+    )
 
 
 def merge_chunks(run_id: int, chunks: list[dict[str, Any]]) -> str:

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,29 +15,83 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ResearchRun',
+            name="ResearchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('backtest', 'Bar backtest'), ('tick_backtest', 'Tick backtest'), ('sweep', 'Parameter sweep'), ('walkforward', 'Walk-forward'), ('pairscan', 'Pair scan'), ('cpcv', 'Combinatorial purged CV')], max_length=16)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=10)),
-                ('progress', models.FloatField(default=0.0, help_text='0..1')),
-                ('progress_note', models.CharField(blank=True, default='', max_length=200)),
-                ('origin', models.CharField(default='command', help_text='command, api, schedule or dashboard', max_length=16)),
-                ('celery_task_id', models.CharField(blank=True, default='', max_length=64)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('elapsed_s', models.FloatField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('figures', models.JSONField(blank=True, default=dict)),
-                ('report', models.TextField(blank=True, default='', help_text='self-contained HTML')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("backtest", "Bar backtest"),
+                            ("tick_backtest", "Tick backtest"),
+                            ("sweep", "Parameter sweep"),
+                            ("walkforward", "Walk-forward"),
+                            ("pairscan", "Pair scan"),
+                            ("cpcv", "Combinatorial purged CV"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("progress", models.FloatField(default=0.0, help_text="0..1")),
+                ("progress_note", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "origin",
+                    models.CharField(
+                        default="command",
+                        help_text="command, api, schedule or dashboard",
+                        max_length=16,
+                    ),
+                ),
+                ("celery_task_id", models.CharField(blank=True, default="", max_length=64)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("elapsed_s", models.FloatField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                ("figures", models.JSONField(blank=True, default=dict)),
+                (
+                    "report",
+                    models.TextField(blank=True, default="", help_text="self-contained HTML"),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['kind', 'status'], name='lab_researc_kind_49ec4c_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["kind", "status"], name="lab_researc_kind_49ec4c_idx")
+                ],
             },
         ),
     ]

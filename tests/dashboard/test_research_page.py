@@ -1,5 +1,6 @@
 """The research page: runs with progress and report links; staff queue and cancel runs."""
 
+# ruff: noqa: F811
 import pytest
 
 from lab.models import ResearchRun, RunStatus
@@ -20,7 +21,9 @@ def test_the_page_lists_runs_with_progress_errors_and_report_links(desk, viewer_
     assert "Launch a run" not in page and "Cancel" not in page  # not staff: look, don't touch
 
 
-def test_staff_queue_a_run_that_runs_and_shows_its_report(desk, staff_client, lab_store, eager_celery):
+def test_staff_queue_a_run_that_runs_and_shows_its_report(
+    desk, staff_client, lab_store, eager_celery
+):
     response = staff_client.post(
         "/dashboard/research/launch",
         {"kind": "backtest", "params": '{"symbols": ["SPY"], "fast": 20, "slow": 100}'},
@@ -36,7 +39,10 @@ def test_staff_queue_a_run_that_runs_and_shows_its_report(desk, staff_client, la
 
 @pytest.mark.parametrize(
     ("params", "message"),
-    [("{not json", "parameters are not JSON"), ('{"symbols": ["SPY"], "fast": 0}', "fast: must be")],
+    [
+        ("{not json", "parameters are not JSON"),
+        ('{"symbols": ["SPY"], "fast": 0}', "fast: must be"),
+    ],
 )
 def test_bad_launches_are_refused_with_the_reason(desk, staff_client, params, message):
     response = staff_client.post(

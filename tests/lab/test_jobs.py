@@ -23,7 +23,9 @@ def run_done(kind, **params):
 
 def vectorbt_total_return(close, fast, slow, fee):
     entries, exits = ma_crossover_signals(close, fast, slow)
-    portfolio = vbt.Portfolio.from_signals(close, entries, exits, fees=fee, init_cash=100.0, freq="1D")
+    portfolio = vbt.Portfolio.from_signals(
+        close, entries, exits, fees=fee, init_cash=100.0, freq="1D"
+    )
     return float(portfolio.total_return())
 
 

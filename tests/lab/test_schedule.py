@@ -25,6 +25,8 @@ def test_the_nightly_task_scans_every_stored_series_and_keeps_the_ranking(lab_st
     run_id = nightly_pair_selection()
     run = ResearchRun.objects.get(pk=run_id)
     assert run.status == RunStatus.DONE and run.origin == "schedule" and run.kind == "pairscan"
-    assert run.figures["symbols"] == lab_store.symbols("daily") and len(run.figures["symbols"]) == 28
+    assert (
+        run.figures["symbols"] == lab_store.symbols("daily") and len(run.figures["symbols"]) == 28
+    )
     pvalues = [p["pvalue"] for p in run.figures["pairs"]]
     assert pvalues == sorted(pvalues) and all(p <= 0.05 for p in pvalues)

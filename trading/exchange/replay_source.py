@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +62,19 @@ class ReplaySource:
         return f"{total:,}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
 
 
-def load_replay(path: str | Path, tick_size: int) -> ReplaySource:
-    """Load a LOBSTER message file and its orderbook file for replay."""
+def load_replay(path: str | Path, tick_size: int, rows: int | None = None) -> ReplaySource:
+    """Load a LOBSTER message file and its orderbook file for replay (only the first `rows`
+    rows when given)."""
+    if rows is not None and rows < 1:
+        raise ReplayLoadError(f"rows must be at least 1, not {rows}")
     try:
         day = lobster.load_day(path)
     except FileNotFoundError as exc:
         raise ReplayLoadError(f"replay file not found: {exc.filename or path}") from None
     except (lobster.LobsterFormatError, ValueError) as exc:
         raise ReplayLoadError(f"cannot replay {path}: {exc}") from None
+    if rows is not None:
+        day = dataclasses.replace(day, messages=day.messages[:rows], orderbook=day.orderbook[:rows])
     if not len(day.messages):
         raise ReplayLoadError(f"cannot replay {path}: no messages")
     if np.any(np.diff(day.messages["ts_ns"]) < 0):

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from trading.config import Account, SystemConfig
 from trading.exchange.metrics_http import MetricsHttpServer
+from trading.exchange.replay_row import publish_replay_row
 from trading.exchange.sequenced_log import SequencedLog
 from trading.exchange.soup_server import SoupConnection, SoupServer, SoupSettings
 from trading.exchange.synthetic_flow import SyntheticFlow
@@ -365,10 +366,14 @@ class ExchangeServer:
             try:
                 for server in (self.order_server, self.feed_server, self.snapshot_server):
                     server.housekeeping(now)
-                self.venue.expire(self.clock())
+                self._expire_orders()
             except Exception:
                 # Heartbeats and timeouts must outlive any one failure; it is logged loudly.
                 self.logger.exception("housekeeping failed")
+
+    def _expire_orders(self) -> None:
+        """Cancel timed orders whose life ran out (between events, on the wall clock)."""
+        self.venue.expire(self.clock())
 
     async def _run_flow(self) -> None:
         """Step the agents on a fixed grid of simulated time that follows the wall clock."""
@@ -424,22 +429,8 @@ class ExchangeServer:
 
     def replay_row(self, row: int, locate: int) -> int:
         """Publish one LOBSTER row; returns how many ITCH messages it took."""
-        replay = self.replay
-        ts_ns = replay.timestamp(row)
-        self.replay_clock_ns = ts_ns
-        execution = replay.visible_execution(row)
-        if execution is not None:
-            # Client orders queued ahead of the executed one would have met the incoming
-            # order first: they fill before the replayed execution takes the order away.
-            ref, shares = execution
-            self.venue.fill_clients_ahead(replay.symbol, ref, shares, ts_ns)
-        events = replay.events_for(row)
-        for event in events:
-            self.venue.publish(replay.to_itch(event, locate))
-        if self.venue.client_orders:
-            self.venue.uncross_clients(replay.symbol, ts_ns)
-        self.venue.expire(ts_ns)
-        return len(events)
+        self.replay_clock_ns = self.replay.timestamp(row)
+        return publish_replay_row(self.venue, self.replay, row, locate)
 
     async def _status_log(self) -> None:
         last = (time.monotonic(), self.venue.counters.orders, self.feed_log.next_sequence)

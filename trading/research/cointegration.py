@@ -67,13 +67,9 @@ def mackinnon_pvalue(stat: float, regression: Regression = "c", n_series: int = 
     if stat < tables.TAU_MIN[regression][i]:
         return 0.0
     if stat <= tables.TAU_STAR[regression][i]:
-        coef = np.asarray(tables.TAU_SMALL_P[regression][i]) * np.asarray(
-            tables.TAU_SMALL_P_SCALE
-        )
+        coef = np.asarray(tables.TAU_SMALL_P[regression][i]) * np.asarray(tables.TAU_SMALL_P_SCALE)
     else:
-        coef = np.asarray(tables.TAU_LARGE_P[regression][i]) * np.asarray(
-            tables.TAU_LARGE_P_SCALE
-        )
+        coef = np.asarray(tables.TAU_LARGE_P[regression][i]) * np.asarray(tables.TAU_LARGE_P_SCALE)
     return float(norm.cdf(np.polyval(coef[::-1], stat)))
 
 
@@ -134,12 +130,13 @@ def _ols(y: np.ndarray, x: np.ndarray) -> _Ols:
 def _deterministic(n: int, regression: str) -> np.ndarray:
     """Constant / trend / squared-trend columns (trend counted 1..n, as statsmodels does)."""
     trend = np.arange(1.0, n + 1.0)
-    columns = {
+    by_regression: dict[str, list[np.ndarray]] = {
         "n": [],
         "c": [np.ones(n)],
         "ct": [np.ones(n), trend],
         "ctt": [np.ones(n), trend, trend**2],
-    }[regression]
+    }
+    columns = by_regression[regression]
     return np.column_stack(columns) if columns else np.empty((n, 0))
 
 
@@ -424,7 +421,9 @@ def johansen(levels: np.ndarray, det_order: int = 0, k_ar_diff: int = 1) -> Joha
     log_keep = np.log1p(-eigenvalues)
     trace = -t * np.cumsum(log_keep[::-1])[::-1]
     max_eigen = -t * log_keep
-    trace_cv = np.array([tables.JOHANSEN_TRACE[det_order][n_series - i - 1] for i in range(n_series)])
+    trace_cv = np.array(
+        [tables.JOHANSEN_TRACE[det_order][n_series - i - 1] for i in range(n_series)]
+    )
     max_cv = np.array(
         [tables.JOHANSEN_MAX_EIGEN[det_order][n_series - i - 1] for i in range(n_series)]
     )
@@ -467,13 +466,15 @@ def hurst_exponent(series: np.ndarray, lags: Sequence[int] | None = None) -> flo
         raise ValueError("series must be a 1-D array of finite values")
     if lags is None:
         lags = range(2, min(100, series.size // 4) + 1)
-    lags = np.asarray(list(lags), dtype=int)
-    if lags.size < 2 or lags.min() < 1 or lags.max() >= series.size - 1:
-        raise ValueError(f"need at least 2 lags within 1..{series.size - 2}, got {lags.tolist()}")
-    spread_at = np.array([np.std(series[k:] - series[:-k]) for k in lags])
+    lag_values = np.asarray(list(lags), dtype=int)
+    if lag_values.size < 2 or lag_values.min() < 1 or lag_values.max() >= series.size - 1:
+        raise ValueError(
+            f"need at least 2 lags within 1..{series.size - 2}, got {lag_values.tolist()}"
+        )
+    spread_at = np.array([np.std(series[k:] - series[:-k]) for k in lag_values])
     if np.any(spread_at <= 0):
         raise ValueError("series is constant over some lag; the Hurst exponent is undefined")
-    slope, _ = np.polyfit(np.log(lags), np.log(spread_at), 1)
+    slope, _ = np.polyfit(np.log(lag_values), np.log(spread_at), 1)
     return float(slope)
 
 

@@ -400,8 +400,7 @@ class ImportOutcome:
         assert entry is not None
         if entry.kind == "lobster":
             what = (
-                f"{entry.symbol} {entry.first} LOBSTER level {entry.levels}: "
-                f"{entry.rows:,} events"
+                f"{entry.symbol} {entry.first} LOBSTER level {entry.levels}: {entry.rows:,} events"
             )
         else:
             splits, dividends = entry.meta.get("splits", 0), entry.meta.get("dividends", 0)
@@ -525,9 +524,7 @@ def import_paths(
                     entry = import_daily_csv(store, item.path)
             except DataImportError as exc:
                 error = exc
-        outcome = ImportOutcome(
-            item.path, item.kind, entry, error, time.perf_counter() - started
-        )
+        outcome = ImportOutcome(item.path, item.kind, entry, error, time.perf_counter() - started)
         outcomes.append(outcome)
         if progress is not None:
             progress(done, len(plan), outcome)

@@ -16,7 +16,9 @@ class Command(ResearchCommand):
     kind = "backtest"
 
     def add_run_arguments(self, parser):
-        parser.add_argument("symbols", nargs="+", help="one symbol (crossover, tick) or two (pairs)")
+        parser.add_argument(
+            "symbols", nargs="+", help="one symbol (crossover, tick) or two (pairs)"
+        )
         parser.add_argument("--strategy", choices=("ma_crossover", "pairs"), default=None)
         parser.add_argument("--start")
         parser.add_argument("--end")

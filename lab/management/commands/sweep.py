@@ -18,8 +18,12 @@ class Command(ResearchCommand):
         )
         parser.add_argument("--start")
         parser.add_argument("--end")
-        parser.add_argument("--fast", type=int, nargs=2, default=[2, 101], metavar=("FIRST", "LAST"))
-        parser.add_argument("--slow", type=int, nargs=2, default=[102, 201], metavar=("FIRST", "LAST"))
+        parser.add_argument(
+            "--fast", type=int, nargs=2, default=[2, 101], metavar=("FIRST", "LAST")
+        )
+        parser.add_argument(
+            "--slow", type=int, nargs=2, default=[102, 201], metavar=("FIRST", "LAST")
+        )
         parser.add_argument("--fee", type=float, default=0.001)
         parser.add_argument("--long-short", action="store_true")
         parser.add_argument("--init-cash", type=float, default=100.0)

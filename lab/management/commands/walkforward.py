@@ -17,7 +17,9 @@ class Command(ResearchCommand):
         add_grid_arguments(parser)
         parser.add_argument("--train-days", type=int, default=756)
         parser.add_argument("--test-days", type=int, default=252)
-        parser.add_argument("--anchored", action="store_true", help="in-sample grows from the start")
+        parser.add_argument(
+            "--anchored", action="store_true", help="in-sample grows from the start"
+        )
         parser.add_argument("--score", choices=("sharpe", "total_return"), default="sharpe")
 
     def params_from(self, options):

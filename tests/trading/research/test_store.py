@@ -331,9 +331,7 @@ def test_a_reader_keeps_its_arrays_when_the_data_is_replaced(tmp_path):
     assert np.array_equal(before.close, small_bars(5).close)
 
 
-def test_a_crash_while_writing_files_leaves_the_old_version_and_no_half_file(
-    tmp_path, monkeypatch
-):
+def test_a_crash_while_writing_files_leaves_the_old_version_and_no_half_file(tmp_path, monkeypatch):
     store = MarketDataStore(tmp_path)
     store.put_daily_bars("XYZ", small_bars(5), source="test")
     catalogue_before = (tmp_path / "catalogue.json").read_bytes()

@@ -110,8 +110,10 @@ def hrp_weights(
         cov = _square("covariance", covariance)
     else:
         raise ValueError("give returns or a covariance matrix")
-    corr = covariance_to_correlation(cov) if correlation is None else _square(
-        "correlation", correlation
+    corr = (
+        covariance_to_correlation(cov)
+        if correlation is None
+        else _square("correlation", correlation)
     )
     if corr.shape != cov.shape:
         raise ValueError(f"correlation has shape {corr.shape}; covariance has {cov.shape}")

@@ -41,6 +41,7 @@ def trailing_volatility(
             stds = sliding_window_view(r, window)[:-1].std(axis=1, ddof=1)
             vol[window:] = stds
     else:
+        assert halflife is not None  # exactly one of window and halflife, checked above
         if not halflife > 0:
             raise ValueError(f"halflife must be positive, got {halflife!r}")
         lam = 0.5 ** (1.0 / halflife)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,10 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _with_unit(unit: str) -> Callable[[float], str]:
+    return lambda value: f"{value:.4g} {unit}"
+
+
 @dataclass(frozen=True)
 class Report:
     """A run's report: `figures` (JSON-able), `svgs` (chart key -> inline SVG), the summary
@@ -98,6 +102,7 @@ def _histogram(samples: np.ndarray, scale: float, integer: bool) -> dict[str, An
     integer_bins = bool(
         integer and np.all(values == np.round(values)) and high - low <= HISTOGRAM_BINS
     )
+    edges: np.ndarray
     if integer_bins:
         edges = np.arange(math.floor(low), math.floor(high) + 2, dtype=np.float64) - 0.5
     else:
@@ -275,6 +280,7 @@ def build_report(run: RunRecord, *, rolling_window: int | None = None,
         hist = _histogram(samples, scale, integer)
         title = f"{what} distribution of {name}"
         pct = hist["percentiles"]
+        # fmt: off
         description = (
             f"{hist['count']:,} samples in {unit}: median {pct['p50']:.4g}, 90th percentile "
             f"{pct['p90']:.4g}, 99th {pct['p99']:.4g}, maximum {hist['max']:.4g}"
@@ -287,14 +293,13 @@ def build_report(run: RunRecord, *, rolling_window: int | None = None,
         svgs[key] = charts.histogram_chart(
             chart_id=key.replace("_", "-"), title=title, description=description,
             edges=hist["edges"], counts=hist["counts"],
-            x_format=lambda v, unit=unit: f"{v:.4g} {unit}", integer_bins=hist["integer_bins"],
+            x_format=_with_unit(unit), integer_bins=hist["integer_bins"],
         )  # fmt: skip
+        # fmt: on
 
     rows = _trade_rows(run.trades)
     n = len(rows)
     first = rows[: min(n, trade_rows)]
     last = rows[max(len(first), n - trade_rows) :] if trade_rows else []
     figures["trades"] = {"count": n, "first": jsonable(first), "last": jsonable(last)}
-    return Report(
-        name=run.name, kind=run.kind, figures=figures, svgs=svgs, raw_summary=summary
-    )
+    return Report(name=run.name, kind=run.kind, figures=figures, svgs=svgs, raw_summary=summary)

@@ -209,9 +209,7 @@ def line_chart(
             sx, sy = xs[segment], ys[segment]
             if fill_to_baseline and baseline is not None and len(segment) > 1:
                 yb = float(frame.y(baseline))
-                area = np.concatenate(([sx[0]], sx, [sx[-1]])), np.concatenate(
-                    ([yb], sy, [yb])
-                )
+                area = np.concatenate(([sx[0]], sx, [sx[-1]])), np.concatenate(([yb], sy, [yb]))
                 parts.append(
                     f'<polygon points="{_points(*area)}" fill="{line.colour}" '
                     f'fill-opacity="0.25" stroke="none"/>'
@@ -231,8 +229,7 @@ def line_chart(
                 f'stroke="{line.colour}" stroke-width="2"{dash}/>'
             )
             parts.append(
-                f'<text x="{x + 26}" y="{frame.top + 12}" fill="{TEXT}">'
-                f"{escape(line.label)}</text>"
+                f'<text x="{x + 26}" y="{frame.top + 12}" fill="{TEXT}">{escape(line.label)}</text>'
             )
     parts.append("</svg>")
     return "\n".join(parts)
@@ -371,12 +368,14 @@ def histogram_chart(
     ]
     xs = np.asarray(frame.x(edges))
     if integer_bins:
+
         def bin_text(k: int) -> str:
             return x_format(edges[k] + 0.5)
 
         parts.append(_label(frame.left, HEIGHT - 8.0, bin_text(0)))
         parts.append(_label(frame.right, HEIGHT - 8.0, bin_text(len(counts) - 1), "end"))
     else:
+
         def bin_text(k: int) -> str:
             return f"{x_format(edges[k])} to {x_format(edges[k + 1])}"
 

@@ -151,7 +151,7 @@ def _summary_tables(summary: dict[str, Any], raw: dict[str, Any]) -> list[str]:
             # The raw value keeps infinities (a profit factor without losses) that JSON drops.
             value = raw.get(key, summary[key])
             cells.append(
-                f"<tr><th scope=\"row\">{escape(label)}</th>"
+                f'<tr><th scope="row">{escape(label)}</th>'
                 f"<td>{escape(format_value(value, formatter))}</td></tr>"
             )
         parts.append(f"<table><caption>{escape(heading)}</caption>{''.join(cells)}</table>")
@@ -215,9 +215,7 @@ def _params_table(params: dict[str, Any]) -> list[str]:
     rows = []
     for key, value in params.items():
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        rows.append(
-            f'<tr><th scope="row">{escape(str(key))}</th><td>{escape(shown)}</td></tr>'
-        )
+        rows.append(f'<tr><th scope="row">{escape(str(key))}</th><td>{escape(shown)}</td></tr>')
     return [f"<table><caption>Parameters</caption>{''.join(rows)}</table>"]
 
 
@@ -239,8 +237,8 @@ def render_page(report: Report) -> str:
         "<main>",
         f"<h1>Backtest report: {name}</h1>",
         f'<p class="muted">{escape(report.kind)} run from {escape(str(summary["start"]))} to '
-        f'{escape(str(summary["end"]))}, {summary["marks"]:,} equity marks, '
-        f'{summary["periods_per_year"]:g} periods a year.</p>',
+        f"{escape(str(summary['end']))}, {summary['marks']:,} equity marks, "
+        f"{summary['periods_per_year']:g} periods a year.</p>",
         "<h2>Summary</h2>",
         *_summary_tables(summary, report.raw_summary),
         '<p class="muted">Returns are simple period returns of the equity marks; risk-free rate'

@@ -126,9 +126,7 @@ class DrawdownEpisode:
         return self.recovery is not None
 
 
-def _episode(equity: np.ndarray, timestamps: np.ndarray, peak: int, trough: int) -> (
-    DrawdownEpisode
-):
+def _episode(equity: np.ndarray, timestamps: np.ndarray, peak: int, trough: int) -> DrawdownEpisode:
     later = np.flatnonzero(equity[trough + 1 :] >= equity[peak])
     recovery = int(trough + 1 + later[0]) if len(later) else None
     end = recovery if recovery is not None else len(equity) - 1
@@ -250,9 +248,9 @@ def monthly_returns(timestamps: np.ndarray, equity: np.ndarray) -> MonthlyReturn
     return MonthlyReturns(years=years, values=values, yearly=yearly)
 
 
-def turnover(traded_notional: float, equity: np.ndarray, periods_per_year: float) -> (
-    tuple[float, float | None]
-):
+def turnover(
+    traded_notional: float, equity: np.ndarray, periods_per_year: float
+) -> tuple[float, float | None]:
     """(traded notional over mean equity, the same per year); per year is None on one mark."""
     ratio = float(traded_notional / np.mean(equity))
     n_returns = len(equity) - 1
@@ -360,11 +358,12 @@ def summary(run: RunRecord) -> dict[str, Any]:
     returns = simple_returns(equity)
     episode = max_drawdown_episode(equity, ts)
     longest_periods, longest_days = longest_drawdown(equity, ts)
-    notional = run.traded_notional if run.traded_notional is not None else (
-        trades_notional(run.trades)
+    notional = (
+        run.traded_notional if run.traded_notional is not None else (trades_notional(run.trades))
     )
     turn, annual_turn = turnover(notional, equity, ppy)
     stats = trade_statistics(run.trades)
+    assert run.fees_total is not None  # RunRecord.__post_init__ always fills it in
     out: dict[str, Any] = {
         "start": iso_time(ts[0]),
         "end": iso_time(ts[-1]),
@@ -413,8 +412,10 @@ def summary(run: RunRecord) -> dict[str, Any]:
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
-    if len(a) < 2 or _is_flat(float(a.std()), float(a.mean())) or _is_flat(
-        float(b.std()), float(b.mean())
+    if (
+        len(a) < 2
+        or _is_flat(float(a.std()), float(a.mean()))
+        or _is_flat(float(b.std()), float(b.mean()))
     ):
         return None
     return float(np.corrcoef(a, b)[0, 1])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 
@@ -34,6 +34,8 @@ TRADE_DTYPE = np.dtype(
         ("fees", np.float64),
     ]
 )
+# A structured dtype always has field names; numpy types `names` as optional.
+_TRADE_FIELDS = cast(tuple[str, ...], TRADE_DTYPE.names)
 
 
 class Trade(NamedTuple):
@@ -80,7 +82,12 @@ def iso_times(ns: np.ndarray) -> list[str]:
     stamps = ns.view("datetime64[ns]")
     if not (ns % NS_PER_DAY).any():
         return np.datetime_as_string(stamps, unit="D").tolist()
-    units = (("s", NS_PER_SECOND), ("ms", 1_000_000), ("us", 1_000), ("ns", 1))
+    units: tuple[tuple[Literal["s", "ms", "us", "ns"], int], ...] = (
+        ("s", NS_PER_SECOND),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+        ("ns", 1),
+    )
     unit = next(name for name, size in units if not (ns % size).any())
     return np.datetime_as_string(stamps, unit=unit, timezone="UTC").tolist()
 
@@ -94,12 +101,13 @@ def as_trades(trades: Any) -> np.ndarray:
     """A TRADE_DTYPE structured array from such an array, or from a sequence of `Trade`s."""
     if trades is None:
         return np.zeros(0, dtype=TRADE_DTYPE)
+    out: np.ndarray
     if isinstance(trades, np.ndarray) and trades.dtype.names is not None:
-        missing = [name for name in TRADE_DTYPE.names if name not in trades.dtype.names]
+        missing = [name for name in _TRADE_FIELDS if name not in trades.dtype.names]
         if missing:
             raise ValueError(f"trades lack the fields {missing}")
         out = np.zeros(len(trades), dtype=TRADE_DTYPE)
-        for name in TRADE_DTYPE.names:
+        for name in _TRADE_FIELDS:
             column = trades[name]
             if name.endswith("_ts"):
                 column = as_ns(column, f"trades[{name!r}]")
@@ -164,9 +172,7 @@ class RunRecord:
         self.equity = np.asarray(self.equity, dtype=np.float64)
         n = len(self.timestamps)
         if self.equity.ndim != 1 or len(self.equity) != n:
-            raise ValueError(
-                f"equity has shape {self.equity.shape}, timestamps have {n} values"
-            )
+            raise ValueError(f"equity has shape {self.equity.shape}, timestamps have {n} values")
         if n == 0:
             raise ValueError("a run needs at least one equity mark")
         if not np.isfinite(self.equity).all():

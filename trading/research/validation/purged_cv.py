@@ -125,9 +125,7 @@ def cpcv_path_count(n_groups: int, n_test_groups: int) -> int:
     return math.comb(n_groups - 1, n_test_groups - 1)
 
 
-def cpcv_paths(
-    cv: CombinatorialPurgedCV, split_test_values: Sequence[np.ndarray]
-) -> np.ndarray:
+def cpcv_paths(cv: CombinatorialPurgedCV, split_test_values: Sequence[np.ndarray]) -> np.ndarray:
     """Assemble per-split out-of-sample values into backtest paths.
 
     `split_test_values[s]` holds one value (a return, a prediction, or a row of them) per
@@ -222,7 +220,9 @@ def _label_spans(
     bad = np.flatnonzero(end < start)
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"label ends before it starts at observation {i}: t1={end[i]} < t0={start[i]}")
+        raise ValueError(
+            f"label ends before it starts at observation {i}: t1={end[i]} < t0={start[i]}"
+        )
     return start, end
 
 

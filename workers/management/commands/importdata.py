@@ -51,8 +51,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document))
         else:
             self.stdout.write(
-                f"{len(outcomes) - len(failed)} of {len(outcomes)} files imported into "
-                f"{store.root}"
+                f"{len(outcomes) - len(failed)} of {len(outcomes)} files imported into {store.root}"
             )
         if failed:
             reasons = "\n".join(f"  {outcome.error}" for outcome in failed)

@@ -16,6 +16,7 @@ from ledger.writer import AuditRecord, EquityRecord, GatewayRecord, LedgerWriter
 from trading.config import ConfigError
 from trading.engine.control_bus import CommandBus, CommandInbox
 from trading.engine.engine import TradingEngine
+from trading.engine.lockstep import DataClock, LockstepEngine
 from trading.engine.state_publisher import StatePublisher
 from trading.log_format import BackgroundLogging, get_logger
 from workers.config_options import add_config_arguments, load_config_or_fail
@@ -48,6 +49,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--metrics-port", type=int, help="Prometheus port (default: engine.metrics_port)"
         )
+        parser.add_argument(
+            "--lockstep", action="store_true",
+            help="follow a lockstep replay (runexchange --lockstep): the data's clock, one step "
+            "at a time",
+        )  # fmt: skip
         parser.add_argument(
             "--status-interval",
             type=float,
@@ -87,15 +93,23 @@ class Command(BaseCommand):
         log.info("strategies %s %s", ", ".join(config.engine.strategies) or "(none)", origin)
         pin_to_core(engine_config.cpu_core)
         ex = config.exchange
-        engine = TradingEngine(
-            config,
-            host=options["exchange_host"] or ex.host,
-            order_port=options["order_port"] or ex.order_port,
-            feed_port=options["feed_port"] or ex.feed_port,
-            snapshot_port=options["snapshot_port"] or ex.snapshot_port,
-            username=account.username,
-            password=account.password,
-        )
+        venue_address = {
+            "host": options["exchange_host"] or ex.host,
+            "order_port": options["order_port"] or ex.order_port,
+            "feed_port": options["feed_port"] or ex.feed_port,
+            "snapshot_port": options["snapshot_port"] or ex.snapshot_port,
+            "username": account.username,
+            "password": account.password,
+        }
+        if options["lockstep"]:
+            # The replayed day's clock for everything time-based the strategies and risk see.
+            clock = DataClock()
+            engine = TradingEngine(config, **venue_address, clock_ns=clock)
+            step = LockstepEngine(engine, clock, **venue_address).run_once
+            log.info("lockstep: following the exchange's replay step by step")
+        else:
+            engine = TradingEngine(config, **venue_address)
+            step = engine.run_once
         writer = LedgerWriter(account.username)
         engine.record = writer.submit
         recovery = load_recovery(account.username)
@@ -145,7 +159,7 @@ class Command(BaseCommand):
         next_control = 0.0
         trading = False
         while not stopping and not engine.stop_requested:
-            engine.run_once(0.001)
+            step(0.001)
             if not trading and engine.gateway.connected and engine.feed.next_sequence:
                 trading = True
                 log.info(

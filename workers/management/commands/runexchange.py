@@ -28,12 +28,36 @@ class Command(BaseCommand):
         parser.add_argument(
             "--speed", type=float, default=1.0, help="replay speed (1 = real time, 0 = flat out)"
         )
+        parser.add_argument("--rows", type=int, help="replay only the first ROWS rows of the day")
+        parser.add_argument(
+            "--lockstep", action="store_true",
+            help="replay in lockstep with one engine (runengine --lockstep): deterministic",
+        )  # fmt: skip
+        parser.add_argument(
+            "--entry-latency-ns", type=int, default=0,
+            help="lockstep: from an order leaving the engine to the venue handling it",
+        )  # fmt: skip
+        parser.add_argument(
+            "--response-latency-ns", type=int, default=0,
+            help="lockstep: from the venue answering to the answer reaching the engine",
+        )  # fmt: skip
+        parser.add_argument(
+            "--lockstep-journal", metavar="PATH",
+            help="lockstep: write the orders received and answers delivered here (JSON)",
+        )  # fmt: skip
 
     def handle(self, *args, **options):
         if options["seed"] is not None and options["seed"] < 0:
             raise CommandError("--seed must be >= 0")
         if options["speed"] < 0:
             raise CommandError("--speed must be >= 0")
+        if options["rows"] is not None and options["rows"] < 1:
+            raise CommandError("--rows must be >= 1")
+        if options["lockstep"] and not options["replay"]:
+            raise CommandError("--lockstep needs --replay")
+        for name in ("entry_latency_ns", "response_latency_ns"):
+            if options[name] < 0:
+                raise CommandError(f"--{name.replace('_', '-')} must be >= 0")
         config = load_config_or_fail(options, log)
         if options["seed"] is not None:
             config = dataclasses.replace(
@@ -45,13 +69,16 @@ class Command(BaseCommand):
             from trading.exchange.replay_source import ReplayLoadError, load_replay
 
             try:
-                replay = load_replay(options["replay"], config.exchange.tick_size)
+                replay = load_replay(
+                    options["replay"], config.exchange.tick_size, rows=options["rows"]
+                )
             except ReplayLoadError as exc:
                 raise CommandError(str(exc)) from None
             log.info(
                 "replaying %s %s (%d levels, %d events) at %s",
                 replay.symbol, replay.day.info.date, replay.day.levels, len(replay),
-                f"{options['speed']:g}x" if options["speed"] else "full speed",
+                "lockstep" if options["lockstep"]
+                else f"{options['speed']:g}x" if options["speed"] else "full speed",
             )  # fmt: skip
         try:
             import uvloop
@@ -62,7 +89,19 @@ class Command(BaseCommand):
         runner(self._serve(config, replay, options))
 
     async def _serve(self, config, replay, options):
-        server = ExchangeServer(config, replay=replay, replay_speed=options["speed"])
+        if options["lockstep"]:
+            from trading.exchange.lockstep_server import LockstepExchangeServer
+
+            try:
+                server = LockstepExchangeServer(
+                    config, replay=replay, entry_latency_ns=options["entry_latency_ns"],
+                    response_latency_ns=options["response_latency_ns"],
+                    journal_path=options["lockstep_journal"],
+                )  # fmt: skip
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+        else:
+            server = ExchangeServer(config, replay=replay, replay_speed=options["speed"])
         try:
             await server.start(
                 host=options["host"],

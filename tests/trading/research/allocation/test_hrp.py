@@ -70,9 +70,7 @@ def test_covariance_input_matches_pypfopt_covariance_input(daily_returns):
 
 def test_distance_is_zero_for_identical_and_one_for_opposite_assets():
     corr = np.array([[1.0, 1.0, -1.0], [1.0, 1.0, -1.0], [-1.0, -1.0, 1.0]])
-    np.testing.assert_array_equal(
-        correlation_distance(corr), [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
-    )
+    np.testing.assert_array_equal(correlation_distance(corr), [[0, 0, 1], [0, 0, 1], [1, 1, 0]])
 
 
 def test_uncorrelated_assets_get_inverse_variance_weights():

@@ -77,6 +77,7 @@ def test_fixed_fractional_risks_the_fraction_at_the_stop():
 
 def test_discrete_kelly_maximises_expected_log_growth():
     for p, b, loss in [(0.6, 1.0, 1.0), (0.55, 2.0, 1.0), (0.4, 3.0, 0.5)]:
+
         def growth(f, p=p, b=b, loss=loss):
             return -(p * math.log(1 + f * b) + (1 - p) * math.log(1 - f * loss))
 

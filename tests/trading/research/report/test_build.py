@@ -48,8 +48,17 @@ def test_figures_round_trip_through_strict_json_with_the_documented_keys():
     assert figures["latency"] is None and figures["queue_position"] is None
     for key in ("equity", "drawdown", "monthly_returns", "rolling_sharpe"):
         assert figures[key]["title"] and figures[key]["description"]
-    for key in ("sharpe", "sortino", "calmar", "max_drawdown", "max_drawdown_duration_days",
-                "turnover", "trades_hit_rate", "fees_total", "average_gross_exposure"):
+    for key in (
+        "sharpe",
+        "sortino",
+        "calmar",
+        "max_drawdown",
+        "max_drawdown_duration_days",
+        "turnover",
+        "trades_hit_rate",
+        "fees_total",
+        "average_gross_exposure",
+    ):
         assert key in figures["summary"]  # fmt: skip
 
 

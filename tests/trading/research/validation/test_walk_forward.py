@@ -43,9 +43,7 @@ def test_selection_never_sees_out_of_sample_data(anchored):
     rng = np.random.default_rng(1)
     matrix = rng.normal(0.0005, 0.01, size=(300, 6))
     calls = []
-    result = walk_forward(
-        300, 60, 40, _matrix_evaluate(matrix, calls), range(6), anchored=anchored
-    )
+    result = walk_forward(300, 60, 40, _matrix_evaluate(matrix, calls), range(6), anchored=anchored)
     per_window = 6 + 1
     assert len(calls) == per_window * len(result.windows)
     for k, window in enumerate(result.windows):
@@ -117,7 +115,10 @@ def test_matrix_variant_equals_callable_variant():
         for a, b in zip(fast.windows, slow.windows, strict=True):
             # Column-block and single-column sums round differently in the last bits.
             assert (a.train_start, a.train_stop, a.test_start, a.test_stop) == (
-                b.train_start, b.train_stop, b.test_start, b.test_stop
+                b.train_start,
+                b.train_stop,
+                b.test_start,
+                b.test_stop,
             )
             assert a.best_params == b.best_params
             assert a.is_score == pytest.approx(b.is_score, rel=1e-12)
