@@ -48,7 +48,9 @@ def grid(quick: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def all_daily_symbols() -> list[str]:
-    return sorted(p.name.removesuffix(".csv.gz") for p in (shared_data_dir() / "daily").glob("*.csv.gz"))
+    return sorted(
+        p.name.removesuffix(".csv.gz") for p in (shared_data_dir() / "daily").glob("*.csv.gz")
+    )
 
 
 @cache

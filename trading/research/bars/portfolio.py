@@ -415,7 +415,9 @@ def simulate_signals(
     signals = [
         _signal(name, values, n)
         for name, values in (
-            ("entries", entries), ("exits", exits), ("short_entries", short_entries),
+            ("entries", entries),
+            ("exits", exits),
+            ("short_entries", short_entries),
             ("short_exits", short_exits),
         )  # fmt: skip
     ]
@@ -439,7 +441,7 @@ def simulate_signals(
     out_position = np.empty(n)
     out_value = np.empty(n)
     orders = np.zeros(n, dtype=ORDER_DTYPE)
-    n_orders, borrow_paid = _simulate_signals_nb(
+    n_orders, borrow_paid = _simulate_signals_nb(  # type: ignore[call-arg]  # numba's Dispatcher stub takes no arguments
         price, close_arr, open_arr, high_arr, low_arr, *signals, float(size), float(fees),
         float(fixed_fees), float(fee_per_share), float(slippage), float(min_size), gran,
         borrow_per_bar, float(init_cash), np.nan if sl_stop is None else float(sl_stop),

@@ -43,9 +43,7 @@ def round_trips(orders: np.ndarray, timestamps: np.ndarray) -> np.ndarray:
             lot_side = int(lot[0])
             gross = lot_side * matched * (price - lot[2])
             fees = matched * (lot[3] + fee_per_unit)
-            trades.append(
-                (int(lot[4]), ts, lot_side, matched, lot[2], price, gross - fees, fees)
-            )
+            trades.append((int(lot[4]), ts, lot_side, matched, lot[2], price, gross - fees, fees))
             lot[1] -= matched
             remaining -= matched
             if lot[1] <= _EPS:

@@ -160,9 +160,7 @@ def pairs_signals(
     if refit < 1:
         raise ValueError(f"refit_every must be >= 1, got {refit}")
     if not (0.0 <= exit_z < entry_z < stop_z):
-        raise ValueError(
-            f"need 0 <= exit_z < entry_z < stop_z, got {exit_z}, {entry_z}, {stop_z}"
-        )
+        raise ValueError(f"need 0 <= exit_z < entry_z < stop_z, got {exit_z}, {entry_z}, {stop_z}")
     if not (0.0 < equity_fraction <= 1.0):
         raise ValueError(f"equity_fraction must be in (0, 1], got {equity_fraction}")
     beta, alpha, sigma, z, state, weights = _pairs_nb(

@@ -78,7 +78,11 @@ def decode_combos(
     return ticker, np.asarray(fast_windows)[fast_index], np.asarray(slow_windows)[slow_index]
 
 
-def count_combos(n_tickers: int, fast_windows: Sequence[int], slow_windows: Sequence[int]) -> int:
+def count_combos(
+    n_tickers: int,
+    fast_windows: Sequence[int] | np.ndarray,
+    slow_windows: Sequence[int] | np.ndarray,
+) -> int:
     """How many backtests a grid holds."""
     return n_tickers * len(fast_windows) * len(slow_windows)
 
@@ -121,7 +125,7 @@ def _crossover_backtest(
     # indicators.crossed_above, reduced to its events: the fast average crosses above on each
     # bar that turns the regime (sign of fast - slow) to "above" once any bar was "below", and
     # crosses below on each turn to "below" once any bar was "above".
-    regime = 2
+    regime = np.int64(2)
     seen_below = False
     seen_above = False
     for i in range(first, n):
@@ -186,7 +190,7 @@ def _sweep_ticker(
 
 
 def _check_grid(
-    close: np.ndarray, fast_windows: Sequence[int], slow_windows: Sequence[int], fee: float,
+    close: np.ndarray, fast_windows: Sequence[int] | np.ndarray, slow_windows: Sequence[int] | np.ndarray, fee: float,
     init_cash: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     prices = np.asarray(close, dtype=np.float64)
@@ -219,8 +223,8 @@ def _check_grid(
 
 def sweep_chunk(
     close: np.ndarray,
-    fast_windows: Sequence[int],
-    slow_windows: Sequence[int],
+    fast_windows: Sequence[int] | np.ndarray,
+    slow_windows: Sequence[int] | np.ndarray,
     combo_start: int,
     combo_stop: int,
     *,
@@ -269,8 +273,8 @@ def sweep_chunk(
 
 def sweep_ma_crossover(
     close: np.ndarray,
-    fast_windows: Sequence[int],
-    slow_windows: Sequence[int],
+    fast_windows: Sequence[int] | np.ndarray,
+    slow_windows: Sequence[int] | np.ndarray,
     *,
     fee: float = 0.001,
     long_only: bool = True,

@@ -50,7 +50,9 @@ def test_total_returns_equal_vectorbt_on_the_grid(close, long_only):
     ours = sweep_ma_crossover(close, FAST, SLOW, fee=0.001, long_only=long_only)
     theirs = vectorbt_sweep(close, FAST, SLOW, fee=0.001, long_only=long_only)
     assert ours.n_combos == 4 * 20 * 20
-    np.testing.assert_allclose(ours.total_return, theirs.total_return().to_numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        ours.total_return, theirs.total_return().to_numpy(), rtol=0, atol=1e-9
+    )
     np.testing.assert_allclose(ours.final_value, theirs.final_value().to_numpy(), rtol=1e-12)
     np.testing.assert_array_equal(ours.n_orders, theirs.orders.count().to_numpy())
     np.testing.assert_array_equal(ours.n_trades, theirs.trades.count().to_numpy())
