@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from lab.runner import ParamsError
+
+_Number = TypeVar("_Number", int, float)
 
 
 def integer(
@@ -17,12 +19,7 @@ def integer(
             value = int(value)
         else:
             raise ParamsError(f"{name}: expected an integer, got {value!r}")
-    if low is not None and value < low:
-        raise ParamsError(f"{name}: must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ParamsError(f"{name}: must be <= {high}, got {value}")
-    params[name] = value
-    return value
+    return _in_range(params, name, value, low, high)
 
 
 def number(
@@ -37,6 +34,13 @@ def number(
         raise ParamsError(f"{name}: expected a number, got {params[name]!r}") from None
     if value != value:
         raise ParamsError(f"{name}: expected a number, got NaN")
+    return _in_range(params, name, value, low, high)
+
+
+def _in_range(
+    params: dict[str, Any], name: str, value: _Number, low: _Number | None, high: _Number | None
+) -> _Number:
+    """`value` once it is within [low, high] (either bound optional), stored back in `params`."""
     if low is not None and value < low:
         raise ParamsError(f"{name}: must be >= {low}, got {value}")
     if high is not None and value > high:

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from trading.config import SystemConfig
 from trading.engine.feed_handler import FeedHandler
@@ -34,6 +34,9 @@ from trading.protocols import itch, ouch
 from trading.risk.limits import RiskLimits, RiskLimitsError
 from trading.risk.pre_trade_risk import PreTradeRisk
 from trading.strategies.base import Strategy, WorkingOrder, build_strategies
+
+_Feed = TypeVar("_Feed", bound=FeedHandler)
+_Gateway = TypeVar("_Gateway", bound=OuchGateway)
 
 HOUSEKEEPING_NS = 100_000_000  # 10 times a second
 FILL_LINES_PER_S = 20
@@ -133,12 +136,12 @@ class TradingEngine:
         for strategy in self.strategies:
             for symbol in strategy.symbols:
                 self.watchers.setdefault(symbol, []).append(strategy)
-        self.feed = FeedHandler(
-            host, feed_port, snapshot_port, username, password,
-            tick_size=config.exchange.tick_size, on_message=self._on_market_data,
-            on_snapshot=self._on_snapshot, on_batch=self._on_feed_batch, clock_ns=clock_ns,
+        self.feed: FeedHandler
+        self.gateway: OuchGateway
+        self.open_sessions(
+            FeedHandler, OuchGateway, host=host, order_port=order_port, feed_port=feed_port,
+            snapshot_port=snapshot_port, username=username, password=password,
         )  # fmt: skip
-        self.gateway = OuchGateway(host, order_port, username, password, clock_ns=clock_ns)
         self.latency = LatencyBook()
         self.counters = EngineCounters()
         self.tops: dict[int, tuple[int, int, int, int]] = {}
@@ -156,6 +159,30 @@ class TradingEngine:
         # Where orders and fills go to be kept (the ledger's writer, in the engine process);
         # it must not block: the hot path calls it.
         self.record: Callable[[Any], Any] = lambda item: None
+
+    def open_sessions(
+        self,
+        feed_type: type[_Feed],
+        gateway_type: type[_Gateway],
+        *,
+        host: str,
+        order_port: int,
+        feed_port: int,
+        snapshot_port: int,
+        username: str,
+        password: str,
+    ) -> tuple[_Feed, _Gateway]:
+        """Give the engine a feed and an order gateway of these types, wired to it and to its
+        clock, for the venue at this address (they connect on their first poll)."""
+        self.feed = feed = feed_type(
+            host, feed_port, snapshot_port, username, password,
+            tick_size=self.config.exchange.tick_size, on_message=self._on_market_data,
+            on_snapshot=self._on_snapshot, on_batch=self._on_feed_batch, clock_ns=self.clock_ns,
+        )  # fmt: skip
+        self.gateway = gateway = gateway_type(
+            host, order_port, username, password, clock_ns=self.clock_ns
+        )
+        return feed, gateway
 
     # -- the loop -----------------------------------------------------------------------------
 

@@ -139,6 +139,15 @@ class FeedHandler:
 
         Returns how many messages were applied and whether the venue ended the session.
         """
+        applied, ended = self._apply_packets(packets, t1)
+        if applied and self.on_batch is not None:
+            self.on_batch(t1)
+        return applied, ended
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _apply_packets(self, packets: list[tuple[int, bytes]], t1: int) -> tuple[int, bool]:
+        """Apply the packets in order up to an End of Session: (messages applied, ended)."""
         applied = 0
         ended = False
         for packet_type, payload in packets:
@@ -148,12 +157,12 @@ class FeedHandler:
                 ended = True
                 break
             elif packet_type == _DEBUG:
-                self.log.warning("feed says: %s", payload.decode("ascii", "replace"))
-        if applied and self.on_batch is not None:
-            self.on_batch(t1)
+                self._on_debug(payload)
         return applied, ended
 
-    # -- internals ----------------------------------------------------------------------------
+    def _on_debug(self, payload: bytes) -> None:
+        """A Debug packet: free text from the venue, logged."""
+        self.log.warning("feed says: %s", payload.decode("ascii", "replace"))
 
     def _apply(self, payload: bytes, t1: int) -> int:
         try:

@@ -26,10 +26,6 @@ from trading.engine.gateway import OuchGateway, VenueMessage, VenueReset
 from trading.protocols import lockstep
 from trading.protocols import soupbintcp as soup
 
-_SEQUENCED = int(soup.PacketType.SEQUENCED_DATA)
-_END_OF_SESSION = int(soup.PacketType.END_OF_SESSION)
-_DEBUG = int(soup.PacketType.DEBUG)
-
 
 class DataClock:
     """Nanoseconds since midnight of the replayed day, as far as the engine has got."""
@@ -90,21 +86,14 @@ class LockstepFeedHandler(FeedHandler):
         self.markers: list[lockstep.Marker] = []
 
     def apply_batch(self, packets: list[tuple[int, bytes]], t1: int) -> tuple[int, bool]:
-        applied = 0
-        ended = False
-        for packet_type, payload in packets:
-            if packet_type == _SEQUENCED:
-                applied += self._apply(payload, t1)
-            elif packet_type == _DEBUG:
-                marker = lockstep.parse_marker(payload)
-                if marker is None:
-                    self.log.warning("feed says: %s", payload.decode("ascii", "replace"))
-                else:
-                    self.markers.append(marker)
-            elif packet_type == _END_OF_SESSION:
-                ended = True
-                break
-        return applied, ended
+        return self._apply_packets(packets, t1)  # no `on_batch`: the step's end is the batch
+
+    def _on_debug(self, payload: bytes) -> None:
+        marker = lockstep.parse_marker(payload)
+        if marker is None:
+            super()._on_debug(payload)
+        else:
+            self.markers.append(marker)
 
     def send_ack(self, ack: lockstep.Ack) -> None:
         """Send an ack on the feed session; ConnectionError when that is impossible."""
@@ -138,24 +127,16 @@ class LockstepEngine:
         engine: TradingEngine,
         clock: DataClock,
         *,
-        host: str,
-        order_port: int,
-        feed_port: int,
-        snapshot_port: int,
-        username: str,
-        password: str,
         logger: logging.Logger | None = None,
+        **address: Any,
     ) -> None:
+        """`address`: the venue's host, ports, username and password, as `TradingEngine`
+        takes them."""
         self.engine = engine
         self.stepper = EngineStepper(engine, clock)
         self.log = logger or logging.getLogger("LOCKSTEP")
-        engine.feed = self.feed = LockstepFeedHandler(
-            host, feed_port, snapshot_port, username, password,
-            tick_size=engine.config.exchange.tick_size, on_message=engine._on_market_data,
-            on_snapshot=engine._on_snapshot, clock_ns=clock,
-        )  # fmt: skip
-        engine.gateway = self.gateway = CountingGateway(
-            host, order_port, username, password, clock_ns=clock
+        self.feed, self.gateway = engine.open_sessions(
+            LockstepFeedHandler, CountingGateway, **address
         )
         self.step: lockstep.Marker | None = None
         self.held: list[VenueMessage | VenueReset] = []

@@ -43,16 +43,12 @@ class LockstepOrderEntry(OrderEntryService):
         self.lockstep_exchange = exchange
         self.received: dict[str, int] = {}
 
-    def on_unsequenced(self, connection: SoupConnection, payload: bytes) -> None:
+    def accept(self, username: str, payload: bytes) -> None:
         exchange = self.lockstep_exchange
         if exchange.finished:
-            super().on_unsequenced(connection, payload)  # after the day: answered at once
+            super().accept(username, payload)  # after the day: answered at once
             return
-        username = connection.username
-        try:
-            exchange.lockstep.submit(username, payload)
-        except soup.MalformedMessage as exc:
-            raise soup.MalformedPacket(f"OUCH: {exc}") from exc
+        exchange.lockstep.submit(username, payload)
         self.received[username] = self.received.get(username, 0) + 1
         exchange.wake.set()
 

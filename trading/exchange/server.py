@@ -126,10 +126,14 @@ class OrderEntryService:
 
     def on_unsequenced(self, connection: SoupConnection, payload: bytes) -> None:
         try:
-            message = ouch.decode_inbound(payload)
+            self.accept(connection.username, payload)
         except soup.MalformedMessage as exc:
             raise soup.MalformedPacket(f"OUCH: {exc}") from exc
-        username = connection.username
+
+    def accept(self, username: str, payload: bytes) -> None:
+        """An OUCH message from `username`, to the venue after the order latency. Raises
+        `soup.MalformedMessage` for a payload that is not an OUCH inbound message."""
+        message = ouch.decode_inbound(payload)
         exchange = self.exchange
         if exchange.order_delay.delay_s:
             exchange.order_delay.submit(

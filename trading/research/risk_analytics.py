@@ -8,6 +8,7 @@ the tail probability is ``alpha = 1 - confidence``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -125,32 +126,38 @@ def cornish_fisher_cvar(returns: np.ndarray, confidence: float = 0.95) -> float:
     return -area / alpha
 
 
+RiskMeasure = Callable[[np.ndarray, float], float]
+
+_VAR_METHODS: dict[str, RiskMeasure] = {
+    "historical": historical_var,
+    "normal": normal_var,
+    "cornish_fisher": cornish_fisher_var,
+}
+_CVAR_METHODS: dict[str, RiskMeasure] = {
+    "historical": historical_cvar,
+    "normal": normal_cvar,
+    "cornish_fisher": cornish_fisher_cvar,
+}
+
+
+def _by_method(measures: dict[str, RiskMeasure], method: str) -> RiskMeasure:
+    if method not in measures:
+        raise ValueError(f"method must be one of {sorted(measures)}, got {method!r}")
+    return measures[method]
+
+
 def value_at_risk(
     returns: np.ndarray, confidence: float = 0.95, method: VarMethod = "historical"
 ) -> float:
     """VaR by ``method`` ("historical", "normal" or "cornish_fisher")."""
-    funcs = {
-        "historical": historical_var,
-        "normal": normal_var,
-        "cornish_fisher": cornish_fisher_var,
-    }
-    if method not in funcs:
-        raise ValueError(f"method must be one of {sorted(funcs)}, got {method!r}")
-    return funcs[method](returns, confidence)
+    return _by_method(_VAR_METHODS, method)(returns, confidence)
 
 
 def conditional_value_at_risk(
     returns: np.ndarray, confidence: float = 0.95, method: VarMethod = "historical"
 ) -> float:
     """CVaR (expected shortfall) by ``method``."""
-    funcs = {
-        "historical": historical_cvar,
-        "normal": normal_cvar,
-        "cornish_fisher": cornish_fisher_cvar,
-    }
-    if method not in funcs:
-        raise ValueError(f"method must be one of {sorted(funcs)}, got {method!r}")
-    return funcs[method](returns, confidence)
+    return _by_method(_CVAR_METHODS, method)(returns, confidence)
 
 
 # --------------------------------------------------------------------------------------------

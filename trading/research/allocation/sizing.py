@@ -7,6 +7,7 @@ Amounts are in whatever unit the caller uses consistently: with the project's in
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -85,23 +86,14 @@ def volatility_target_leverage(
 
 
 def volatility_targeted_returns(
-    returns: np.ndarray,
-    target_vol: float,
-    *,
-    window: int | None = None,
-    halflife: float | None = None,
-    periods_per_year: float = 252.0,
-    max_leverage: float = 1.0,
+    returns: np.ndarray, target_vol: float, **options: Any
 ) -> np.ndarray:
-    """The returns of holding `volatility_target_leverage` times the asset each period."""
-    leverage = volatility_target_leverage(
-        returns,
-        target_vol,
-        window=window,
-        halflife=halflife,
-        periods_per_year=periods_per_year,
-        max_leverage=max_leverage,
-    )
+    """The returns of holding `volatility_target_leverage` times the asset each period.
+
+    `options` are those of `volatility_target_leverage`: window, halflife, periods_per_year
+    and max_leverage.
+    """
+    leverage = volatility_target_leverage(returns, target_vol, **options)
     return leverage * _series(returns)
 
 

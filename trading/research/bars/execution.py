@@ -62,6 +62,30 @@ def add(a: float, b: float) -> float:
 
 
 @njit(cache=True)
+def _no_fill(
+    cash: float, position: float, debt: float, free_cash: float
+) -> tuple[float, float, float, float, float, float, float, int]:
+    """The state unchanged and an empty fill: what `buy` and `sell` return for no order."""
+    return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+
+
+@njit(cache=True)
+def _order_fees(
+    notional: float, size: float, fees: float, fixed_fees: float, fee_per_share: float
+) -> float:
+    """Percentage fee on the notional, plus the fixed fee and the fee per share."""
+    return notional * fees + fixed_fees + size * fee_per_share
+
+
+@njit(cache=True)
+def _floor_to(size: float, granularity: float) -> float:
+    """`size` floored to a multiple of `granularity` (unchanged when it is NaN)."""
+    if np.isnan(granularity):
+        return size
+    return size // granularity * granularity
+
+
+@njit(cache=True)
 def buy(
     cash: float,
     position: float,
@@ -83,17 +107,16 @@ def buy(
     cash_limit = cash
     if direction != SHORT_ONLY:
         if cash_limit == 0.0:
-            return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+            return _no_fill(cash, position, debt, free_cash)
     elif position == 0.0:
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+        return _no_fill(cash, position, debt, free_cash)
     adj_size = min(-position, size) if direction == SHORT_ONLY else size
     if adj_size == 0.0:
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
-    if not np.isnan(granularity):
-        adj_size = adj_size // granularity * granularity
+        return _no_fill(cash, position, debt, free_cash)
+    adj_size = _floor_to(adj_size, granularity)
 
     req_cash = adj_size * adj_price
-    req_fees = req_cash * fees + fixed_fees + adj_size * fee_per_share
+    req_fees = _order_fees(req_cash, adj_size, fees, fixed_fees, fee_per_share)
     total_req_cash = req_cash + req_fees
     if is_close_or_less(total_req_cash, cash_limit):
         final_size = adj_size
@@ -104,18 +127,18 @@ def buy(
         if fee_per_share == 0.0:
             max_req_cash = add(cash_limit, -fixed_fees) / (1.0 + fees)
             if max_req_cash <= 0.0:
-                return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+                return _no_fill(cash, position, debt, free_cash)
             max_acq_size = max_req_cash / adj_price
         else:
             spendable = add(cash_limit, -fixed_fees)
             if spendable <= 0.0:
-                return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+                return _no_fill(cash, position, debt, free_cash)
             max_acq_size = spendable / (adj_price * (1.0 + fees) + fee_per_share)
             max_req_cash = max_acq_size * adj_price
         if not np.isnan(granularity):
             final_size = max_acq_size // granularity * granularity
             new_req_cash = final_size * adj_price
-            fees_paid = new_req_cash * fees + fixed_fees + final_size * fee_per_share
+            fees_paid = _order_fees(new_req_cash, final_size, fees, fixed_fees, fee_per_share)
             final_req_cash = new_req_cash + fees_paid
         else:
             final_size = max_acq_size
@@ -123,7 +146,7 @@ def buy(
             final_req_cash = cash_limit
 
     if is_close(adj_size, 0.0) or is_less(final_size, min_size):
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+        return _no_fill(cash, position, debt, free_cash)
 
     new_cash = add(cash, -final_req_cash)
     new_position = add(position, final_size)
@@ -167,7 +190,7 @@ def sell(
         total_free_cash = add(free_cash, long_cash)
         if total_free_cash <= 0.0:
             if position <= 0.0:
-                return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+                return _no_fill(cash, position, debt, free_cash)
             max_size_limit = long_size
         else:
             max_short_size = add(total_free_cash, -fixed_fees) / (
@@ -175,24 +198,23 @@ def sell(
             )
             max_size_limit = add(long_size, max_short_size)
             if max_size_limit <= 0.0:
-                return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+                return _no_fill(cash, position, debt, free_cash)
         size_limit = max_size_limit
     else:
         size_limit = size
     if not np.isnan(percent):
         size_limit = percent * size_limit
     if direction == LONG_ONLY and position == 0.0:
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
-    if not np.isnan(granularity):
-        size_limit = size_limit // granularity * granularity
+        return _no_fill(cash, position, debt, free_cash)
+    size_limit = _floor_to(size_limit, granularity)
     if is_close(size_limit, 0.0) or is_less(size_limit, min_size):
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+        return _no_fill(cash, position, debt, free_cash)
 
     acq_cash = size_limit * adj_price
-    fees_paid = acq_cash * fees + fixed_fees + size_limit * fee_per_share
+    fees_paid = _order_fees(acq_cash, size_limit, fees, fixed_fees, fee_per_share)
     final_acq_cash = add(acq_cash, -fees_paid)
     if final_acq_cash < 0.0:
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+        return _no_fill(cash, position, debt, free_cash)
     new_cash = cash + final_acq_cash
     new_position = add(position, -size_limit)
     if new_position < 0.0:
@@ -233,7 +255,7 @@ def execute(
     if is_close(free_cash, 0.0):
         free_cash = 0.0
     if np.isnan(size) or np.isnan(price):
-        return cash, position, debt, free_cash, 0.0, np.nan, 0.0, 0
+        return _no_fill(cash, position, debt, free_cash)
     order_size = size
     percent = np.nan
     if direction != LONG_ONLY and order_size < 0.0 and np.isinf(order_size):

@@ -13,7 +13,7 @@ twice; vectorbt does the same.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True)
@@ -45,11 +45,14 @@ def rolling_mean_1d(values: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def rolling_means(values: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """Moving averages of one series for several windows: shape (len(windows), len(values))."""
+    """Moving averages of one series for several windows: shape (len(windows), len(values)).
+
+    The windows are computed in parallel; each row is `rolling_mean_1d` of its window.
+    """
     out = np.empty((windows.shape[0], values.shape[0]), dtype=np.float64)
-    for k in range(windows.shape[0]):
+    for k in prange(windows.shape[0]):
         out[k] = rolling_mean_1d(values, windows[k])
     return out
 

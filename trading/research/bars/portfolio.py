@@ -365,9 +365,19 @@ def _costs(
     return borrow_rate / periods_per_year, np.nan if granularity is None else float(granularity)
 
 
-def _shift_for_next_open(signal: np.ndarray) -> np.ndarray:
-    shifted = np.zeros_like(signal)
-    shifted[1:] = signal[:-1]
+def _next_open_fill(fill: str, open_: np.ndarray | None) -> bool:
+    """Whether orders fill at the next bar's open (`fill="next_open"`), which needs the opens."""
+    if fill not in FILL_RULES:
+        raise ValueError(f"fill must be one of {FILL_RULES}, got {fill!r}")
+    if fill == "next_open" and open_ is None:
+        raise ValueError("fill='next_open' needs the open prices")
+    return fill == "next_open"
+
+
+def _shift_for_next_open(values: np.ndarray, empty: bool | float) -> np.ndarray:
+    """`values` one bar later, `empty` on the first bar: bar i's decision fills on bar i+1."""
+    shifted = np.full_like(values, empty)
+    shifted[1:] = values[:-1]
     return shifted
 
 
@@ -407,8 +417,7 @@ def simulate_signals(
     if close_arr.ndim != 1 or close_arr.shape[0] < 1:
         raise ValueError(f"close must be a non-empty 1-d array, got shape {close_arr.shape}")
     n = close_arr.shape[0]
-    if fill not in FILL_RULES:
-        raise ValueError(f"fill must be one of {FILL_RULES}, got {fill!r}")
+    next_open = _next_open_fill(fill, open)
     open_arr = _finite_prices("open", open, (n,))
     high_arr = _finite_prices("high", high, (n,))
     low_arr = _finite_prices("low", low, (n,))
@@ -430,11 +439,9 @@ def simulate_signals(
     for name, stop in (("sl_stop", sl_stop), ("tp_stop", tp_stop)):
         if stop is not None and not (np.isfinite(stop) and stop >= 0.0):
             raise ValueError(f"{name} must be None or a finite fraction >= 0, got {stop}")
-    if fill == "next_open":
-        if open is None:
-            raise ValueError("fill='next_open' needs the open prices")
+    if next_open:
         price = open_arr
-        signals = [_shift_for_next_open(s) for s in signals]
+        signals = [_shift_for_next_open(s, False) for s in signals]
     else:
         price = close_arr
     out_cash = np.empty(n)
@@ -487,19 +494,14 @@ def simulate_orders(
         raise ValueError("size must be finite or NaN (no order)")
     if size_type not in SIZE_TYPES:
         raise ValueError(f"size_type must be one of {sorted(SIZE_TYPES)}, got {size_type!r}")
-    if fill not in FILL_RULES:
-        raise ValueError(f"fill must be one of {FILL_RULES}, got {fill!r}")
+    next_open = _next_open_fill(fill, open)
     borrow_per_bar, gran = _costs(
         fees, fixed_fees, fee_per_share, slippage, borrow_rate, periods_per_year, init_cash,
         granularity, min_size,
     )  # fmt: skip
-    if fill == "next_open":
-        if open is None:
-            raise ValueError("fill='next_open' needs the open prices")
+    if next_open:
         price = _finite_prices("open", open, close_arr.shape)
-        shifted = np.full_like(size_arr, np.nan)
-        shifted[1:] = size_arr[:-1]
-        size_arr = shifted
+        size_arr = _shift_for_next_open(size_arr, np.nan)
     else:
         price = close_arr
     types = np.full(close_arr.shape, SIZE_TYPES[size_type], dtype=np.int64)

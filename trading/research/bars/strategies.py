@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,23 +171,22 @@ def pairs_signals(
     return PairsSignals(beta, alpha, sigma, z, state, weights)
 
 
+# The keyword-only parameters of `pairs_signals` (lookback, refit_every, entry_z, ...).
+_PAIRS_OPTIONS = tuple(
+    p.name
+    for p in inspect.signature(pairs_signals).parameters.values()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
 def backtest_pairs(
-    close_a: np.ndarray,
-    close_b: np.ndarray,
-    *,
-    lookback: int = 60,
-    refit_every: int | None = None,
-    entry_z: float = 2.0,
-    exit_z: float = 0.5,
-    stop_z: float = 3.0,
-    equity_fraction: float = 0.5,
-    **kwargs,
+    close_a: np.ndarray, close_b: np.ndarray, **kwargs
 ) -> tuple[PairsSignals, BacktestResult]:
-    """Run the pairs strategy on two closes; `kwargs` go to `simulate_orders`."""
-    signals = pairs_signals(
-        close_a, close_b, lookback=lookback, refit_every=refit_every, entry_z=entry_z,
-        exit_z=exit_z, stop_z=stop_z, equity_fraction=equity_fraction,
-    )  # fmt: skip
+    """Run the pairs strategy on two closes: the keywords of `pairs_signals` (lookback,
+    refit_every, entry_z, exit_z, stop_z, equity_fraction) go to it, the others to
+    `simulate_orders` (fees, fill, ...)."""
+    options = {name: kwargs.pop(name) for name in _PAIRS_OPTIONS if name in kwargs}
+    signals = pairs_signals(close_a, close_b, **options)
     close = np.column_stack([close_a, close_b]).astype(np.float64)
     result = simulate_orders(close, signals.weights, size_type="target_percent", **kwargs)
     return signals, result

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from trading.research.bars.execution import BOTH, LONG_ONLY, execute
-from trading.research.bars.indicators import rolling_mean_1d
+from trading.research.bars.indicators import rolling_means
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,6 @@ def plan_chunks(n_combos: int, n_chunks: int) -> list[tuple[int, int]]:
         raise ValueError(f"n_chunks must be >= 1, got {n_chunks}")
     edges = np.linspace(0, n_combos, min(n_chunks, n_combos) + 1).round().astype(np.int64)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
-@njit(cache=True, parallel=True)
-def _moving_averages(close: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    out = np.empty((windows.shape[0], close.shape[0]), dtype=np.float64)
-    for k in prange(windows.shape[0]):
-        out[k] = rolling_mean_1d(close, windows[k])
-    return out
 
 
 @njit(cache=True)
@@ -258,7 +250,7 @@ def sweep_chunk(
         fast_rows = fast_pos[fast_index]
         slow_rows = slow_pos[slow_index]
         needed = np.unique(np.concatenate([fast_rows, slow_rows]))
-        averages = _moving_averages(series, windows[needed])
+        averages = rolling_means(series, windows[needed])
         out = slice(lo - combo_start, hi - combo_start)
         _sweep_ticker(
             series, averages, np.searchsorted(needed, fast_rows),

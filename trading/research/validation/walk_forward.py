@@ -155,36 +155,25 @@ def walk_forward(
     windows = walk_forward_windows(
         n_obs, train, test, step=step, anchored=anchored, partial_last=partial_last
     )
-    rows: list[WalkForwardWindow] = []
-    pieces: list[np.ndarray] = []
-    for index, (train_start, train_stop, test_start, test_stop) in enumerate(windows):
+
+    def train_scores(start: int, stop: int) -> np.ndarray:
         scores = np.empty(len(grid), dtype=np.float64)
         for j, params in enumerate(grid):
-            score, _ = evaluate(params, train_start, train_stop)
+            score, _ = evaluate(params, start, stop)
             scores[j] = float(score)
-        best = _best_index(scores)
-        oos_score, oos_returns = evaluate(grid[best], test_start, test_stop)
+        return scores
+
+    def test_run(best: int, start: int, stop: int) -> tuple[float, np.ndarray]:
+        oos_score, oos_returns = evaluate(grid[best], start, stop)
         oos_returns = np.asarray(oos_returns, dtype=np.float64).reshape(-1)
-        if oos_returns.size != test_stop - test_start:
+        if oos_returns.size != stop - start:
             raise ValueError(
                 f"evaluate returned {oos_returns.size} returns for bars "
-                f"[{test_start}, {test_stop}); expected {test_stop - test_start}"
+                f"[{start}, {stop}); expected {stop - start}"
             )
-        pieces.append(oos_returns)
-        rows.append(
-            WalkForwardWindow(
-                index=index,
-                train_start=train_start,
-                train_stop=train_stop,
-                test_start=test_start,
-                test_stop=test_stop,
-                best_param_index=best,
-                best_params=grid[best],
-                is_score=float(scores[best]),
-                oos_score=float(oos_score),
-            )
-        )
-    return _result(rows, pieces, grid)
+        return float(oos_score), oos_returns
+
+    return _walk(windows, grid, train_scores, test_run)
 
 
 def sharpe_score(block: np.ndarray) -> np.ndarray:
@@ -238,16 +227,45 @@ def walk_forward_matrix(
     windows = walk_forward_windows(
         n_obs, train, test, step=step, anchored=anchored, partial_last=partial_last
     )
+
+    def train_scores(start: int, stop: int) -> np.ndarray:
+        scores = np.asarray(score(matrix[start:stop]), dtype=np.float64)
+        if scores.shape != (n_params,):
+            raise ValueError(f"score returned shape {scores.shape}; expected ({n_params},)")
+        return scores
+
+    def test_run(best: int, start: int, stop: int) -> tuple[float, np.ndarray]:
+        oos = matrix[start:stop, best]
+        oos_score = float(np.asarray(score(oos[:, None]), dtype=np.float64)[0])
+        return oos_score, oos.copy()
+
+    return _walk(windows, grid, train_scores, test_run)
+
+
+def _best_index(scores: np.ndarray) -> int:
+    """Index of the highest finite-or-infinite non-NaN score; the first entry if all are NaN."""
+    ranked = np.where(np.isnan(scores), -np.inf, scores)
+    if np.all(np.isnan(scores)):
+        return 0
+    return int(np.argmax(ranked))
+
+
+def _walk(
+    windows: list[tuple[int, int, int, int]],
+    grid: tuple[Any, ...],
+    train_scores: Callable[[int, int], np.ndarray],
+    test_run: Callable[[int, int, int], tuple[float, np.ndarray]],
+) -> WalkForwardResult:
+    """The walk itself, shared by both entry points: per window, `train_scores(start, stop)`
+    scores every parameter set in sample, the best one is chosen and `test_run(best, start,
+    stop)` gives its out-of-sample score and returns, which are stitched."""
     rows: list[WalkForwardWindow] = []
     pieces: list[np.ndarray] = []
     for index, (train_start, train_stop, test_start, test_stop) in enumerate(windows):
-        scores = np.asarray(score(matrix[train_start:train_stop]), dtype=np.float64)
-        if scores.shape != (n_params,):
-            raise ValueError(f"score returned shape {scores.shape}; expected ({n_params},)")
+        scores = train_scores(train_start, train_stop)
         best = _best_index(scores)
-        oos = matrix[test_start:test_stop, best]
-        oos_score = float(np.asarray(score(oos[:, None]), dtype=np.float64)[0])
-        pieces.append(oos.copy())
+        oos_score, oos_returns = test_run(best, test_start, test_stop)
+        pieces.append(oos_returns)
         rows.append(
             WalkForwardWindow(
                 index=index,
@@ -261,20 +279,6 @@ def walk_forward_matrix(
                 oos_score=oos_score,
             )
         )
-    return _result(rows, pieces, grid)
-
-
-def _best_index(scores: np.ndarray) -> int:
-    """Index of the highest finite-or-infinite non-NaN score; the first entry if all are NaN."""
-    ranked = np.where(np.isnan(scores), -np.inf, scores)
-    if np.all(np.isnan(scores)):
-        return 0
-    return int(np.argmax(ranked))
-
-
-def _result(
-    rows: list[WalkForwardWindow], pieces: list[np.ndarray], grid: tuple[Any, ...]
-) -> WalkForwardResult:
     index = np.concatenate([np.arange(w.test_start, w.test_stop) for w in rows])
     return WalkForwardResult(
         windows=tuple(rows),
