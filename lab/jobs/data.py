@@ -72,7 +72,44 @@ def align(
 
 def daily_closes(params: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(symbols, dates, closes) for a job: from `paths` when given, else the store's `symbols`
-    (all stored daily symbols when empty)."""
+    (all stored daily symbols when empty).
+
+    A worker running many chunks of one sweep asks for the same closes each time: the last
+    few answers are kept, keyed by what was asked and by the store's catalogue as it stands
+    (a re-import changes the catalogue, so it never serves stale prices).
+    """
+    catalogue = store().catalogue_path
+    try:
+        version = catalogue.stat().st_mtime_ns
+    except FileNotFoundError:
+        version = 0
+    key = (
+        str(catalogue), version, tuple(params.get("paths") or ()), tuple(params.get("symbols") or ()),
+        params.get("start"), params.get("end"),
+    )  # fmt: skip
+    if params.get("paths"):
+        return _load_closes(params)
+    return _cached_closes(key, params)
+
+
+_CACHE: dict[tuple, tuple[list[str], np.ndarray, np.ndarray]] = {}
+_CACHE_SIZE = 4
+
+
+def _cached_closes(key: tuple, params: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = _load_closes(params)
+        hit[1].setflags(write=False)
+        hit[2].setflags(write=False)
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = hit
+    symbols, dates, closes = hit
+    return list(symbols), dates, closes
+
+
+def _load_closes(params: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
     if params.get("paths"):
         bars = daily_from_csv(params["paths"])
     else:
