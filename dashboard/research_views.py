@@ -35,6 +35,7 @@ def research(request: HttpRequest) -> HttpResponse:
 @staff_required
 def launch(request: HttpRequest) -> HttpResponse:
     from lab.runner import ParamsError, create_run
+    from lab.tasks import BrokerUnavailable
     from lab.tasks import launch as queue_run
 
     kind = request.POST.get("kind", "")
@@ -48,7 +49,11 @@ def launch(request: HttpRequest) -> HttpResponse:
     except ParamsError as exc:
         messages.error(request, f"Run not started: {exc}")
         return redirect("dashboard:research")
-    queue_run(run)
+    try:
+        queue_run(run)
+    except BrokerUnavailable as exc:
+        messages.error(request, f"Run {run.pk} {exc}")
+        return redirect("dashboard:research")
     messages.success(request, f"{run.get_kind_display()} run {run.pk} queued")
     return redirect("dashboard:research")
 

@@ -59,9 +59,12 @@ class ResearchCommand(BaseCommand):
 
         try:
             if options["queue"]:
-                from lab.tasks import launch
+                from lab.tasks import BrokerUnavailable, launch
 
-                run = launch(run)
+                try:
+                    run = launch(run)
+                except BrokerUnavailable as exc:
+                    raise CommandError(f"{self.kind} run {run.pk} {exc}") from None
                 if not options["wait"]:
                     self.stdout.write(f"queued {run.kind} run {run.pk} (task {run.celery_task_id})")
                     return

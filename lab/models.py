@@ -20,6 +20,7 @@ class RunKind(models.TextChoices):
     WALKFORWARD = "walkforward", "Walk-forward"
     PAIRSCAN = "pairscan", "Pair scan"
     CPCV = "cpcv", "Combinatorial purged CV"
+    FETCHDATA = "fetchdata", "Market data download"
 
 
 class RunStatus(models.TextChoices):

@@ -78,17 +78,20 @@ def list_runs(
     return [_out(run, with_figures=False) for run in runs[:limit]]
 
 
-@router.post("/runs", auth=CONTROL_AUTH, response={202: RunOut, 422: Any})
+@router.post("/runs", auth=CONTROL_AUTH, response={202: RunOut, 422: Any, 503: Any})
 def launch_run(request: HttpRequest, payload: RunIn):
     """Validate the parameters, store the run and queue it on the Celery workers."""
     from lab.runner import ParamsError, create_run
-    from lab.tasks import launch
+    from lab.tasks import BrokerUnavailable, launch
 
     try:
         run = create_run(payload.kind, payload.params, origin="api", user=request.user)
     except ParamsError as exc:
         raise FieldErrors({"params": [str(exc)]}) from None
-    run = launch(run)
+    try:
+        run = launch(run)
+    except BrokerUnavailable as exc:
+        return Status(503, {"detail": str(exc), "run": run.pk})
     return Status(202, _out(run, with_figures=False))
 
 

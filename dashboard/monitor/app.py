@@ -210,6 +210,7 @@ class MonitorApp(App[None]):
         if s.reason:
             text.append(f" ({s.reason})")
         for label, value in (
+            ("venue", s.venue),
             ("orders", s.orders_per_s),
             ("tick→order p50/p99", s.tick_to_order),
             ("net", s.net_position),

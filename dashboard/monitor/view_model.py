@@ -151,6 +151,20 @@ class Summary:
     risk_state: str
     fills: str
     working_orders: str
+    venue: str = DASH
+
+
+def venue(state: dict[str, Any]) -> str:
+    """Where the engine trades ("simulator", "alpaca-paper", ...), with what is wrong if
+    something is: the order session down, or a broker gateway's state (RATE_LIMITED, ...)."""
+    published = state.get("venue") or {}
+    name = str(published.get("name") or DASH)
+    if published and not published.get("order_connected", True):
+        return f"{name} (disconnected)"
+    order_state = str(published.get("order_state") or "")
+    if order_state and order_state != "READY":
+        return f"{name} ({order_state})"
+    return name
 
 
 def _latency(state: dict[str, Any], hop: str) -> dict[str, Any]:
@@ -178,6 +192,7 @@ def summary(state: dict[str, Any], rate: Rates | None) -> Summary:
         risk_state=str(state.get("risk_state") or DASH),
         fills=DASH if fills is None else f"{fills:,d} ({filled or 0:,d} sh)",
         working_orders=str(state.get("working_orders", DASH)),
+        venue=venue(state),
     )
 
 

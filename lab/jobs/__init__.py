@@ -20,6 +20,7 @@ MODULES = {
     "walkforward": "lab.jobs.walkforward",
     "pairscan": "lab.jobs.pairscan",
     "cpcv": "lab.jobs.cpcv",
+    "fetchdata": "lab.jobs.fetchdata",
 }
 
 

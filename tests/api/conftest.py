@@ -14,7 +14,7 @@ from django.test import Client
 
 from api.keys import issue_key, revoke_keys
 from api.rate_limit import command_rate_limit
-from tests.support.redis_server import account, redis_url  # noqa: F401
+from tests.support.redis_server import account, celery_broker, redis_url  # noqa: F401
 from trading.engine.control_bus import Command, CommandBus
 
 PASSWORD = "a-long-test-password-1"
@@ -30,7 +30,8 @@ def desk(settings, redis_url, account):
     # Real password hashing is slow by design; these tests only need logins to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     command_rate_limit.reset()
-    yield settings
+    with celery_broker(redis_url):
+        yield settings
     command_rate_limit.reset()
 
 

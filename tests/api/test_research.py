@@ -77,3 +77,27 @@ def test_the_report_is_served_with_a_policy_that_forbids_scripts(staff_client):
     assert "default-src 'none'" in policy and "script-src" not in policy
     missing = staff_client.get(f"/api/research/runs/{run.pk + 1}/report")
     assert missing.status_code == 404
+
+
+def test_a_run_that_cannot_be_queued_is_a_503_and_is_marked_failed(staff_client, tmp_path):
+    from tests.support.redis_server import celery_broker
+
+    with celery_broker(f"unix://{tmp_path / 'nobody-listens.sock'}"):
+        response = staff_client.post(
+            "/api/research/runs", PAIRSCAN, content_type="application/json"
+        )
+    assert response.status_code == 503
+    assert "broker is unreachable" in response.json()["detail"]
+    run = ResearchRun.objects.get(pk=response.json()["run"])
+    assert run.status == RunStatus.FAILED and run.error.startswith("not queued")
+
+
+def test_a_queued_run_waits_in_the_broker_for_a_worker(staff_client, desk):
+    import redis
+
+    response = staff_client.post("/api/research/runs", PAIRSCAN, content_type="application/json")
+    assert response.status_code == 202
+    run = ResearchRun.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.QUEUED and run.celery_task_id
+    queued = redis.Redis.from_url(desk.REDIS_URL).lrange("celery", 0, -1)
+    assert any(run.celery_task_id.encode() in message for message in queued)

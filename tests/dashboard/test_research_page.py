@@ -65,3 +65,16 @@ def test_staff_cancel_a_queued_run_and_others_may_not(desk, staff_client):
     staff_client.post(f"/dashboard/research/{run.pk}/cancel")
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
+
+
+def test_a_launch_the_broker_refuses_says_so_and_leaves_the_run_failed(
+    desk, staff_client, tmp_path
+):
+    from tests.support.redis_server import celery_broker
+
+    with celery_broker(f"unix://{tmp_path / 'nobody.sock'}"):
+        response = staff_client.post(
+            "/dashboard/research/launch", {"kind": "pairscan", "params": "{}"}, follow=True
+        )
+    assert "broker is unreachable" in response.content.decode()
+    assert ResearchRun.objects.get().status == RunStatus.FAILED

@@ -167,3 +167,13 @@ def test_a_tick_backtest_of_a_day_not_in_the_store_names_what_is(lab_store):
     run = execute(create_run("tick_backtest", {"symbol": "MSFT"}).pk)
     assert run.status == RunStatus.FAILED
     assert "no LOBSTER day of MSFT" in run.error and "AMZN" in run.error
+
+
+def test_a_fanned_out_sweep_over_an_empty_store_fails_with_the_reason(
+    tmp_path, monkeypatch, eager_celery
+):
+    from lab.tasks import launch
+
+    monkeypatch.setenv("DESK_MARKET_DATA", str(tmp_path))
+    run = launch(create_run("sweep", {"fan_out": True}))
+    assert run.status == RunStatus.FAILED and "holds no daily bars" in run.error

@@ -6,13 +6,16 @@ a shared one must never be stopped by a test. Keys are namespaced per test by `a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 
@@ -78,3 +81,31 @@ def account(redis_url: str) -> Iterator[str]:
         pass
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """Celery publishes to (and keeps results in) the Redis at `url` meanwhile.
+
+    Settings are read once per process, so a test pointing the desk at its own Redis must
+    point Celery there too, and drop the connections made to the previous broker.
+    """
+    from desk.celery import app
+    from desk.environment import celery_url
+
+    def forget_connections() -> None:
+        # What a fork does to the app (Celery's own `_after_fork`), plus kombu's shared pools
+        # and the cached result backend.
+        kombu.pools.reset()
+        app._after_fork()
+        app._backend_cache = None
+        app._local = threading.local()
+
+    before = (app.conf.broker_url, app.conf.result_backend)
+    app.conf.broker_url = app.conf.result_backend = celery_url(url)
+    forget_connections()
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.result_backend = before
+        forget_connections()
