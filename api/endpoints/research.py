@@ -16,7 +16,7 @@ from lab.models import ResearchRun, RunStatus
 
 router = Router(tags=["research"])
 
-Kind = Literal["backtest", "tick_backtest", "sweep", "walkforward", "pairscan", "cpcv"]
+Kind = Literal["backtest", "tick_backtest", "sweep", "walkforward", "pairscan", "cpcv", "fetchdata"]
 
 
 class RunIn(Schema):

@@ -101,3 +101,12 @@ def test_a_queued_run_waits_in_the_broker_for_a_worker(staff_client, desk):
     assert run.status == RunStatus.QUEUED and run.celery_task_id
     queued = redis.Redis.from_url(desk.REDIS_URL).lrange("celery", 0, -1)
     assert any(run.celery_task_id.encode() in message for message in queued)
+
+
+def test_the_api_accepts_every_kind_of_run_the_lab_has():
+    from typing import get_args
+
+    from api.endpoints.research import Kind
+    from lab.models import RunKind
+
+    assert set(get_args(Kind)) == set(RunKind.values)

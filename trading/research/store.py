@@ -5,6 +5,10 @@ Layout under the store's root::
     catalogue.json                              what is stored (the commit point)
     lobster/<SYMBOL>/<YYYY-MM-DD>/<version>/    one LOBSTER day: messages.npy, orderbook.npy
     daily/<SYMBOL>/<version>/                   daily bars: one .npy per column
+    minute/<SYMBOL>/<YYYY-MM-DD>/<version>/     one day of minute bars: one .npy per column
+    hour/<SYMBOL>/<YYYY-MM-DD>/<version>/       one day of hour bars
+    trades/<SYMBOL>/<YYYY-MM-DD>/<version>/     one day of trades (tick by tick)
+    quotes/<SYMBOL>/<YYYY-MM-DD>/<version>/     one day of quotes (tick by tick)
     .staging/                                   files being written
     .lock                                       serialises catalogue updates
 
@@ -21,6 +25,10 @@ Daily bars are kept raw (as traded) and adjusted.  The adjusted series follows t
 convention: the adjusted close accounts for splits and dividends, open/high/low are scaled by the
 same day's ``adjusted_close / close``, and volume is multiplied by the product of the split
 factors that take effect after the day, so that share counts are comparable across splits.
+
+Intraday bars, trades and quotes (the "day column" kinds) are kept per symbol and day as the
+source delivers them: one column per field, timestamps as int64 nanoseconds since the epoch
+(UTC), prices in dollars as float64; :data:`DAY_COLUMNS` names each kind's columns.
 """
 
 from __future__ import annotations
@@ -53,10 +61,13 @@ __all__ = [
     "CATALOGUE_NAME",
     "KINDS",
     "CatalogueEntry",
+    "DAY_COLUMNS",
+    "DAY_KINDS",
     "DailyBars",
     "MarketDataStore",
     "NotInStoreError",
     "RawDailyBars",
+    "StoredDayColumns",
     "StoredLobsterDay",
     "adjust_daily_bars",
     "adjusted_close_from_actions",
@@ -66,7 +77,9 @@ __all__ = [
 
 CATALOGUE_NAME = "catalogue.json"
 CATALOGUE_VERSION = 1
-KINDS = ("lobster", "daily")
+KINDS = ("lobster", "daily", "minute", "hour", "trades", "quotes")
+# Kinds stored per symbol and day (the others hold one series per symbol).
+DAY_KINDS = ("lobster", "minute", "hour", "trades", "quotes")
 _STAGING = ".staging"
 _LOCK = ".lock"
 # Staging folders older than this belong to a writer that died, not to one still writing.
@@ -76,6 +89,51 @@ _SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-^=]{0,31}$")
 _RAW_COLUMNS = ("open", "high", "low", "close", "volume")
 _ADJUSTED_COLUMNS = ("adj_open", "adj_high", "adj_low", "adj_close", "adj_volume")
 _DAILY_FILES = ("dates", *_RAW_COLUMNS, *_ADJUSTED_COLUMNS, "dividend", "split")
+
+# Condition and indicator codes of a tick, padded with -1 (sources send up to a handful).
+TICK_CODES = 4
+_BAR_COLUMNS: dict[str, tuple[str, int]] = {
+    "t_ns": ("int64", 1),  # start of the bar
+    "open": ("float64", 1),
+    "high": ("float64", 1),
+    "low": ("float64", 1),
+    "close": ("float64", 1),
+    "volume": ("float64", 1),
+    "vwap": ("float64", 1),  # NaN where the source gives none
+    "transactions": ("int64", 1),  # -1 where the source gives none
+}
+# Each kind stored per symbol and day other than LOBSTER: column -> (dtype, width); width > 1
+# makes a (rows, width) array.
+DAY_COLUMNS: dict[str, dict[str, tuple[str, int]]] = {
+    "minute": _BAR_COLUMNS,
+    "hour": _BAR_COLUMNS,
+    "trades": {
+        "sip_ns": ("int64", 1),
+        "participant_ns": ("int64", 1),  # 0 where the source gives none
+        "price": ("float64", 1),
+        "size": ("float64", 1),
+        "exchange": ("int64", 1),
+        "tape": ("int64", 1),
+        "sequence": ("int64", 1),
+        "conditions": ("int32", TICK_CODES),
+    },
+    "quotes": {
+        "sip_ns": ("int64", 1),
+        "participant_ns": ("int64", 1),
+        "bid_price": ("float64", 1),
+        "bid_size": ("float64", 1),
+        "bid_exchange": ("int64", 1),
+        "ask_price": ("float64", 1),
+        "ask_size": ("float64", 1),
+        "ask_exchange": ("int64", 1),
+        "tape": ("int64", 1),
+        "sequence": ("int64", 1),
+        "conditions": ("int32", TICK_CODES),
+        "indicators": ("int32", TICK_CODES),
+    },
+}
+# The column whose values must not decrease, per kind.
+_TIME_COLUMN = {"minute": "t_ns", "hour": "t_ns", "trades": "sip_ns", "quotes": "sip_ns"}
 
 
 def default_store_root() -> Path:
@@ -100,14 +158,15 @@ class NotInStoreError(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
-    """One stored item: a LOBSTER day (``kind="lobster"``) or a symbol's daily bars."""
+    """One stored item: a day of a symbol (LOBSTER, intraday bars, trades, quotes) or its
+    daily bars."""
 
     kind: str
     symbol: str
     first: dt.date
     last: dt.date
     rows: int
-    levels: int | None  # book levels per side for LOBSTER days, None for daily bars
+    levels: int | None  # book levels per side for LOBSTER days, None for the other kinds
     source: str  # e.g. "lobster-file", "alphavantage-csv", "polygon"
     files: tuple[str, ...]  # the store's files, relative to its root
     source_files: tuple[str, ...] = ()  # names of the files the data came from
@@ -117,8 +176,8 @@ class CatalogueEntry:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """What a re-import replaces: one day of a LOBSTER symbol, all bars of a daily one."""
-        return (self.kind, self.symbol, self.first.isoformat() if self.kind == "lobster" else "")
+        """What a re-import replaces: one day of a per-day kind, all bars of a daily one."""
+        return (self.kind, self.symbol, self.first.isoformat() if self.kind in DAY_KINDS else "")
 
     def as_dict(self) -> dict[str, object]:
         """JSON-able form (dates as ISO strings)."""
@@ -170,6 +229,23 @@ class StoredLobsterDay:
 
     def __len__(self) -> int:
         return len(self.messages)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDayColumns:
+    """One stored day of intraday bars, trades or quotes; columns are read-only memory maps."""
+
+    kind: str
+    symbol: str
+    date: dt.date
+    columns: Mapping[str, np.ndarray]  # named as in DAY_COLUMNS[kind]
+    entry: CatalogueEntry
+
+    def __len__(self) -> int:
+        return self.entry.rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,17 +484,23 @@ class MarketDataStore:
 
     def lobster_dates(self, symbol: str) -> list[dt.date]:
         """The days stored for a LOBSTER symbol, oldest first."""
+        return self.days("lobster", symbol)
+
+    def days(self, kind: str, symbol: str) -> list[dt.date]:
+        """The days stored for ``symbol`` in a per-day kind (see :data:`DAY_KINDS`), oldest first."""
+        if kind not in DAY_KINDS:
+            raise ValueError(f"kind must be one of {DAY_KINDS}, got {kind!r}")
         symbol = _normal_symbol(symbol)
-        return [e.first for e in self._entries() if e.kind == "lobster" and e.symbol == symbol]
+        return [e.first for e in self._entries() if e.kind == kind and e.symbol == symbol]
 
     def entry(self, kind: str, symbol: str, date: object = None) -> CatalogueEntry:
         """The catalogue entry of a symbol's daily bars, or of one LOBSTER day."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         symbol = _normal_symbol(symbol)
-        if kind == "lobster":
+        if kind in DAY_KINDS:
             if date is None:
-                raise ValueError("a LOBSTER entry needs a date")
+                raise ValueError(f"a {'LOBSTER' if kind == 'lobster' else kind} entry needs a date")
             day = _as_date(date)
             key = (kind, symbol, day.isoformat())
         else:
@@ -426,10 +508,11 @@ class MarketDataStore:
         for entry in self._entries():
             if entry.key == key:
                 return entry
-        if kind == "lobster":
-            held = ", ".join(d.isoformat() for d in self.lobster_dates(symbol)) or "none"
+        if kind in DAY_KINDS:
+            held = ", ".join(d.isoformat() for d in self.days(kind, symbol)) or "none"
+            what = "LOBSTER day" if kind == "lobster" else f"{kind} day"
             raise NotInStoreError(
-                f"no LOBSTER day {key[2]} for {symbol} in {self.root} (days held: {held})"
+                f"no {what} {key[2]} for {symbol} in {self.root} (days held: {held})"
             )
         held = ", ".join(self.symbols("daily")) or "none"
         raise NotInStoreError(f"no daily bars for {symbol} in {self.root} (symbols held: {held})")
@@ -547,6 +630,34 @@ class MarketDataStore:
             dividend=c["dividend"][lo:hi],
             split=c["split"][lo:hi],
         )
+
+    def day_columns(self, kind: str, symbol: str, date: object) -> StoredDayColumns:
+        """One stored day of ``kind`` ("minute", "hour", "trades" or "quotes"), memory-mapped."""
+        if kind not in DAY_COLUMNS:
+            raise ValueError(f"kind must be one of {tuple(DAY_COLUMNS)}, got {kind!r}")
+        entry = self.entry(kind, symbol, date)
+        columns = self._columns(entry)
+        if set(columns) != set(DAY_COLUMNS[kind]):
+            raise ValueError(f"{self.root}: stored day {entry.key} is damaged; re-import it")
+        return StoredDayColumns(
+            kind=kind, symbol=entry.symbol, date=entry.first, columns=columns, entry=entry
+        )
+
+    def intraday_bars(
+        self, symbol: str, date: object, timespan: str = "minute"
+    ) -> StoredDayColumns:
+        """A day of ``timespan`` ("minute" or "hour") bars, oldest first."""
+        if timespan not in ("minute", "hour"):
+            raise ValueError(f"timespan must be minute or hour, got {timespan!r}")
+        return self.day_columns(timespan, symbol, date)
+
+    def trades(self, symbol: str, date: object) -> StoredDayColumns:
+        """A day of trades in time order."""
+        return self.day_columns("trades", symbol, date)
+
+    def quotes(self, symbol: str, date: object) -> StoredDayColumns:
+        """A day of quotes in time order."""
+        return self.day_columns("quotes", symbol, date)
 
     def aligned_closes(
         self, symbols: Sequence[str], start: object = None, end: object = None
@@ -679,6 +790,84 @@ class MarketDataStore:
 
         return self._commit(f"daily/{symbol}", arrays, make_entry)
 
+    def put_day_columns(
+        self,
+        kind: str,
+        symbol: str,
+        date: object,
+        columns: Mapping[str, np.ndarray],
+        *,
+        source: str,
+        source_files: Sequence[str] = (),
+        checksums: Mapping[str, str] | None = None,
+        meta: Mapping[str, object] | None = None,
+    ) -> CatalogueEntry:
+        """Store one day of intraday bars, trades or quotes, replacing any earlier version.
+
+        ``columns`` must hold exactly the columns of ``DAY_COLUMNS[kind]``, one row per bar or
+        tick in time order.
+        """
+        if kind not in DAY_COLUMNS:
+            raise ValueError(f"kind must be one of {tuple(DAY_COLUMNS)}, got {kind!r}")
+        symbol = _normal_symbol(symbol)
+        day = _as_date(date)
+        _check_source(source)
+        spec = DAY_COLUMNS[kind]
+        missing = sorted(set(spec) - set(columns))
+        extra = sorted(set(columns) - set(spec))
+        if missing or extra:
+            raise ValueError(
+                f"{kind} columns: missing {missing or 'none'}, unknown {extra or 'none'}"
+            )
+        arrays: dict[str, np.ndarray] = {}
+        rows: int | None = None
+        for name, (dtype, width) in spec.items():
+            array = np.asarray(columns[name])
+            expected = (len(array),) if width == 1 else (len(array), width)
+            if array.shape != expected:
+                raise ValueError(
+                    f"{kind} column {name} has shape {array.shape}, expected {expected}"
+                )
+            if rows is None:
+                rows = len(array)
+            elif len(array) != rows:
+                raise ValueError(f"{kind} column {name} has {len(array)} rows, expected {rows}")
+            if np.dtype(dtype).kind == "i" and not np.issubdtype(array.dtype, np.integer):
+                raise ValueError(f"{kind} column {name} must hold integers, got {array.dtype}")
+            arrays[name] = array.astype(dtype, copy=False)
+        if not rows:
+            raise ValueError(f"no {kind} rows for {symbol} on {day}")
+        times = arrays[_TIME_COLUMN[kind]]
+        if np.any(np.diff(times) < 0):
+            index = int(np.argmax(np.diff(times) < 0)) + 1
+            raise ValueError(f"{symbol} {kind} row {index}: time before the previous row's")
+        for name, (dtype, _width) in spec.items():
+            if name in ("vwap",) or np.dtype(dtype).kind != "f":
+                continue
+            bad = ~np.isfinite(arrays[name])
+            if bad.any():
+                raise ValueError(f"{symbol} {kind} row {int(np.argmax(bad))}: {name} not finite")
+        first_ns, last_ns = int(times[0]), int(times[-1])
+        count = rows
+
+        def make_entry(files: tuple[str, ...]) -> CatalogueEntry:
+            return CatalogueEntry(
+                kind=kind,
+                symbol=symbol,
+                first=day,
+                last=day,
+                rows=count,
+                levels=None,
+                source=source,
+                files=files,
+                source_files=tuple(source_files),
+                checksums=dict(checksums or {}),
+                imported_at=_now_iso(),
+                meta={"first_ns": first_ns, "last_ns": last_ns, **(meta or {})},
+            )
+
+        return self._commit(f"{kind}/{symbol}/{day.isoformat()}", arrays, make_entry)
+
     def _commit(self, base: str, arrays: Mapping[str, np.ndarray], make_entry) -> CatalogueEntry:
         """Write ``arrays`` as a new version under ``base`` and point the catalogue at it."""
         version = f"{time.time_ns():x}-{uuid.uuid4().hex[:8]}"
@@ -709,7 +898,7 @@ class MarketDataStore:
         return self._read_catalogue(path) if path.exists() else []
 
     def remove(self, kind: str, symbol: str, date: object = None) -> CatalogueEntry:
-        """Drop a stored item (daily bars of a symbol, or one LOBSTER day) and its files."""
+        """Drop a stored item (daily bars of a symbol, or one day of a per-day kind)."""
         entry = self.entry(kind, symbol, date)
         with self._locked():
             others = [e for e in self._read_current() if e.key != entry.key]
@@ -727,7 +916,8 @@ class MarketDataStore:
                 for entry in self._read_current()
                 for name in entry.files
             }
-            for kind, pattern in (("lobster", "*/*/*"), ("daily", "*/*")):
+            patterns = [(kind, "*/*/*") for kind in DAY_KINDS] + [("daily", "*/*")]
+            for kind, pattern in patterns:
                 for version in sorted((self.root / kind).glob(pattern)):
                     if version.is_dir() and version.resolve() not in referenced:
                         shutil.rmtree(version, ignore_errors=True)

@@ -260,7 +260,7 @@ def test_the_catalogue_survives_reopening_the_store(research_store):
     document = json.loads((research_store.root / "catalogue.json").read_text())
     assert len(document["entries"]) == 30
     with pytest.raises(ValueError, match="kind"):
-        reopened.symbols("minute")
+        reopened.symbols("weekly")
 
 
 def test_catalogue_entries_record_source_files_rows_levels_dates_and_checksums(research_store):

@@ -1,0 +1,1 @@
+"""Polygon history: the real RESTClient against a local Polygon server."""

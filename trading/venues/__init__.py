@@ -1,0 +1,1 @@
+"""Real venues behind the engine's feed and gateway interfaces (no Django here)."""
