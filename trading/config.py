@@ -92,6 +92,12 @@ class ExchangeConfig:
     feed_port: int = field(default=15101, metadata=rules(min=0, max=65535))
     snapshot_port: int = field(default=15102, metadata=rules(min=0, max=65535))
     metrics_port: int = field(default=15103, metadata=rules(min=0, max=65535))
+    # Alpaca-compatible trading REST + WebSocket endpoint (0: not served).
+    alpaca_port: int = field(default=15105, metadata=rules(min=0, max=65535))
+    # Serve POST /_sim/faults on the Alpaca endpoint (error answers, dropped streams): tests only.
+    alpaca_faults: bool = False
+    # Requests per minute and API key before the Alpaca API answers 429, as Alpaca does (0: none).
+    alpaca_rate_limit_per_min: int = field(default=200, metadata=rules(min=0, max=1_000_000))
     seed: int = field(default=42, metadata=rules(min=0, max=2**63 - 1))
     tick_size: int = field(default=100, metadata=rules(min=1, max=1_000_000))
     heartbeat_interval_s: float = field(default=1.0, metadata=rules(min=0.05, max=60.0))
@@ -162,6 +168,15 @@ class EngineConfig:
     data: str = field(
         default="simulator", metadata=rules(choices=("simulator", "replay", "alpaca", "polygon"))
     )
+    # Alpaca: empty URLs mean Alpaca's own (paper or live by `venue`); set them to trade
+    # against another Alpaca-compatible endpoint, e.g. the simulator's.
+    alpaca_url: str = field(default="", metadata=rules(pattern=r"^(https?://[^\s/]+)?$"))
+    alpaca_data_url: str = field(
+        default="", metadata=rules(pattern=r"^((wss?|https?)://[^\s/]+)?$")
+    )
+    alpaca_feed: str = field(default="iex", metadata=rules(choices=("iex", "sip")))
+    alpaca_rate_limit_per_min: float = field(default=200.0, metadata=rules(min=1.0, max=100_000.0))
+    alpaca_rate_limit_burst: int = field(default=20, metadata=rules(min=1, max=10_000))
     cpu_core: int = field(default=-1, metadata=rules(min=-1, max=4095))
     metrics_port: int = field(default=15104, metadata=rules(min=0, max=65535))
     strategies: list[str] = field(
@@ -250,14 +265,11 @@ def with_strategies(
     as the file's `[engine]` table is (unknown names, bad types and ranges are errors)."""
     engine = config.engine
     raw = {
-        "account": engine.account,
-        "venue": engine.venue,
-        "data": engine.data,
-        "cpu_core": engine.cpu_core,
-        "metrics_port": engine.metrics_port,
-        "strategies": strategies,
-        "params": params,
+        spec.name: getattr(engine, spec.name)
+        for spec in dataclasses.fields(EngineConfig)
+        if spec.name not in ("strategies", "params")
     }
+    raw.update(strategies=strategies, params=params)
     try:
         replaced = dataclasses.replace(config, engine=_build(EngineConfig, raw, "engine"))
         _validate_system(replaced)
@@ -378,13 +390,13 @@ def _validate_system(config: SystemConfig) -> None:
             )
     ports = {
         name: getattr(exchange, name)
-        for name in ("order_port", "feed_port", "snapshot_port", "metrics_port")
+        for name in ("order_port", "feed_port", "snapshot_port", "metrics_port", "alpaca_port")
     }
     used = [port for port in ports.values() if port != 0]
     _check(
         len(used) == len(set(used)),
         "exchange",
-        f"order, feed, snapshot and metrics ports must differ, got {ports}",
+        f"order, feed, snapshot, metrics and alpaca ports must differ, got {ports}",
     )
     usernames = [a.username for a in exchange.accounts]
     _check(len(usernames) == len(set(usernames)), "exchange.accounts", "duplicate username")

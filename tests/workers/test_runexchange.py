@@ -12,7 +12,10 @@ from workers.managed_process import LISTENING, ROOT, ManagedProcess
 
 pytestmark = [pytest.mark.tcp]
 
-EPHEMERAL = ["--order-port", "0", "--feed-port", "0", "--snapshot-port", "0", "--metrics-port", "0"]
+EPHEMERAL = [
+    "--order-port", "0", "--feed-port", "0", "--snapshot-port", "0", "--metrics-port", "0",
+    "--alpaca-port", "0",
+]  # fmt: skip
 
 
 def test_the_exchange_serves_orders_and_stops_cleanly_on_ctrl_c():

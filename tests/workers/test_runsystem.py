@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.tcp, pytest.mark.slow]
 @pytest.fixture
 def ephemeral_config(tmp_path):
     text = re.sub(
-        r"^(order_port|feed_port|snapshot_port|metrics_port) = \d+",
+        r"^(order_port|feed_port|snapshot_port|metrics_port|alpaca_port) = \d+",
         r"\1 = 0",
         DEFAULT_CONFIG_PATH.read_text(),
         flags=re.M,
@@ -49,6 +49,8 @@ def test_the_supervisor_starts_redis_and_the_exchange_restarts_a_crash_and_stops
         process.wait_for(r"\[SYSTEM\] embedded Redis .* ready at unix://")
         assert (tmp_path / "var" / "redis.sock").exists()
         pid = int(process.wait_for(r"started exchange \(pid (\d+)\)").group(1))
+        process.wait_for(r"started research \(pid \d+\)")  # the Celery worker for research
+        process.wait_for(r"started beat \(pid \d+\)")
         order_port = int(process.wait_for(LISTENING.pattern).group(1))
         with SoupClient("127.0.0.1", order_port) as client:
             client.login("demo", "demo")

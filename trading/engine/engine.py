@@ -650,7 +650,9 @@ class TradingEngine:
                 "name": self.config.engine.venue,
                 "order_connected": self.gateway.connected,
                 "order_reconnects": self.gateway.reconnects,
-                "feed_connected": self.feed.sock is not None,
+                # What a broker gateway is doing (READY, RATE_LIMITED, ...); "" for OUCH.
+                "order_state": getattr(self.gateway, "state", ""),
+                "feed_connected": self.feed.connected,
             },
             "feed": {
                 "messages": self.feed.stats.messages,

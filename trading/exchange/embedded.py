@@ -43,7 +43,13 @@ class ExchangeThread:
             self.server = ExchangeServer(self.config, **self.server_options)
             ports = self.loop.run_until_complete(
                 self.server.start(
-                    host="127.0.0.1", order_port=0, feed_port=0, snapshot_port=0, metrics_port=0
+                    host="127.0.0.1",
+                    order_port=0,
+                    feed_port=0,
+                    snapshot_port=0,
+                    metrics_port=0,
+                    # The Alpaca API, when the configuration serves it, on a free port too.
+                    alpaca_port=0 if self.config.exchange.alpaca_port else None,
                 )
             )
         except BaseException as exc:  # hand any start-up failure to the caller

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import ipaddress
 import logging
@@ -65,6 +66,7 @@ class BoundPorts:
     feed: int
     snapshot: int
     metrics: int
+    alpaca: int = 0  # the Alpaca-compatible API (0: not served)
 
 
 class _DelayLine:
@@ -275,6 +277,7 @@ class ExchangeServer:
             self.count,
         )
         self.metrics = MetricsHttpServer(self)
+        self.alpaca: Any = None  # the Alpaca-compatible endpoint, when served
         self.ports: BoundPorts | None = None
         self._tasks: list[asyncio.Task] = []
         self.started_monotonic = time.monotonic()
@@ -293,10 +296,15 @@ class ExchangeServer:
 
     def _to_client(self, username: str, message: Any) -> None:
         payload = message if message.__class__ is bytes else message.encode()
+        alpaca = self.alpaca
+        if alpaca is not None and alpaca.on_client_message(username, payload):
+            return  # an answer to an order entered through the Alpaca API
         self.order_entry.account_log(username).append(payload)
         self.order_server.schedule_flush()
 
     def _to_feed(self, message: Any) -> None:
+        if self.alpaca is not None:
+            self.alpaca.on_feed(message)
         payload = message if message.__class__ is bytes else message.encode()
         if self.feed_delay.delay_s:
             self.feed_delay.submit(lambda: self._publish(payload))
@@ -313,9 +321,13 @@ class ExchangeServer:
     async def start(
         self, *, host: str | None = None, order_port: int | None = None,
         feed_port: int | None = None, snapshot_port: int | None = None,
-        metrics_port: int | None = None,
+        metrics_port: int | None = None, alpaca_port: int | None = None,
     ) -> BoundPorts:  # fmt: skip
-        """Bind every port (0 picks a free one) and start the background tasks."""
+        """Bind every port (0 picks a free one) and start the background tasks.
+
+        The Alpaca-compatible API is served on `alpaca_port` when given (0: any free port,
+        negative: not served), else on the configured `alpaca_port` unless that is 0.
+        """
         host = host or self.ex.host
         check_exposure(host, self.ex.accounts)
         warm_up()  # the first order must not wait for the compiler
@@ -326,6 +338,12 @@ class ExchangeServer:
             await self.snapshot_server.start(host, _pick(snapshot_port, self.ex.snapshot_port)),
             await self.metrics.start(host, _pick(metrics_port, self.ex.metrics_port)),
         )
+        wanted_alpaca = (self.ex.alpaca_port or -1) if alpaca_port is None else alpaca_port
+        if wanted_alpaca >= 0:
+            from trading.exchange.alpaca_api.endpoint import AlpacaEndpoint
+
+            self.alpaca = AlpacaEndpoint(self, faults_enabled=self.ex.alpaca_faults)
+            ports = dataclasses.replace(ports, alpaca=await self.alpaca.start(host, wanted_alpaca))
         self.ports = ports
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         if self.flow is not None:
@@ -335,8 +353,10 @@ class ExchangeServer:
         if self.ex.status_interval_s > 0:
             self._tasks.append(asyncio.create_task(self._status_log(), name="status"))
         self.logger.info(
-            "listening on %s: order(OUCH 4.2)=%d feed(ITCH 5.0)=%d snapshot=%d metrics=%d",
+            "listening on %s: order(OUCH 4.2)=%d feed(ITCH 5.0)=%d snapshot=%d metrics=%d "
+            "alpaca(REST+WebSocket)=%s%s",
             host, ports.order, ports.feed, ports.snapshot, ports.metrics,
+            ports.alpaca or "off", " with fault injection" if self.ex.alpaca_faults else "",
         )  # fmt: skip
         return ports
 
@@ -359,6 +379,8 @@ class ExchangeServer:
         for server in (self.order_server, self.feed_server, self.snapshot_server):
             await server.stop()
         await self.metrics.stop()
+        if self.alpaca is not None:
+            await self.alpaca.stop()
         self.logger.info("exchange stopped: %s", self.summary())
 
     # -- background tasks ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from workers.benchmarks.figures import as_json
 
-SUITES = ("exchange", "engine", "web", "research")
+SUITES = ("exchange", "engine", "web", "research", "venues")
 
 
 class Command(BaseCommand):

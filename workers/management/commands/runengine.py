@@ -13,12 +13,15 @@ from ledger.recovery import load_recovery
 from ledger.risk_limits import LimitsUpdate, LimitsWatcher, current_limits, read_limits
 from ledger.strategy_settings import current_strategies
 from ledger.writer import AuditRecord, EquityRecord, GatewayRecord, LedgerWriter, PortfolioRecord
-from trading.config import ConfigError
+from trading.config import Account, ConfigError
 from trading.engine.control_bus import CommandBus, CommandInbox
 from trading.engine.engine import TradingEngine
 from trading.engine.lockstep import DataClock, LockstepEngine
 from trading.engine.state_publisher import StatePublisher
 from trading.log_format import BackgroundLogging, get_logger
+from trading.venues.alpaca.errors import classify
+from trading.venues.alpaca.session import attach_alpaca, restore_reconciled
+from trading.venues.alpaca.settings import ALPACA_VENUES, AlpacaSetupError, alpaca_settings
 from workers.config_options import add_config_arguments, load_config_or_fail
 from workers.engine_metrics import start_engine_metrics
 
@@ -55,6 +58,10 @@ class Command(BaseCommand):
             "at a time",
         )  # fmt: skip
         parser.add_argument(
+            "--live", action="store_true",
+            help='trade real money: only with engine.venue = "alpaca-live" (paper is the default)',
+        )  # fmt: skip
+        parser.add_argument(
             "--status-interval",
             type=float,
             default=STATUS_INTERVAL_S,
@@ -79,11 +86,26 @@ class Command(BaseCommand):
         # GIL must hand it over within a fraction of a millisecond, not the default 5 ms.
         sys.setswitchinterval(HOT_LOOP_SWITCH_INTERVAL_S)
         engine_config = config.engine
-        if engine_config.venue != "simulator":
+        on_alpaca = engine_config.venue in ALPACA_VENUES
+        if engine_config.data == "polygon":
             raise CommandError(
-                f"engine.venue = {engine_config.venue!r}: only the simulator venue is available"
+                'engine.data = "polygon" is a history source (fetchdata, backtests), not a live '
+                'feed: use "simulator", "replay" or "alpaca"'
             )
+        if options["live"] and engine_config.venue != "alpaca-live":
+            raise CommandError('--live is only for engine.venue = "alpaca-live"')
+        alpaca = None
+        if on_alpaca or engine_config.data == "alpaca":
+            if options["lockstep"]:
+                raise CommandError("--lockstep follows the simulator's replay: not with Alpaca")
+            try:
+                alpaca = alpaca_settings(config, os.environ, live=options["live"], logger=log)
+            except AlpacaSetupError as exc:
+                raise CommandError(str(exc)) from None
         account = config.account(engine_config.account)
+        if account is None and on_alpaca:
+            # The broker holds the account; the ledger still files it under this name.
+            account = Account(engine_config.account, "-")
         if account is None:
             raise CommandError(f"engine.account {engine_config.account!r} has no exchange account")
         try:
@@ -110,13 +132,39 @@ class Command(BaseCommand):
         else:
             engine = TradingEngine(config, **venue_address)
             step = engine.run_once
+        gateway = None
+        if alpaca is not None:
+            gateway = attach_alpaca(
+                engine, alpaca, orders=on_alpaca, market_data=engine_config.data == "alpaca"
+            )
+            log.info(
+                "venue %s, market data %s: %s", engine_config.venue, engine_config.data,
+                alpaca.describe(),
+            )  # fmt: skip
         writer = LedgerWriter(account.username)
         engine.record = writer.submit
         recovery = load_recovery(account.username)
-        engine.restore(
-            recovery.portfolio_snapshot, recovery.gateway_session, recovery.next_sequence,
-            recovery.open_orders, recovery.next_order_id, recovery.strategy_positions,
-        )  # fmt: skip
+        if gateway is not None:
+            try:
+                reconciled = restore_reconciled(
+                    engine, gateway, recovery.portfolio_snapshot, recovery.gateway_session,
+                    recovery.next_sequence, recovery.open_orders, recovery.next_order_id,
+                    recovery.strategy_positions, logger=log,
+                )  # fmt: skip
+            except Exception as exc:  # the broker could not be asked: do not trade blind
+                raise CommandError(
+                    f"cannot reconcile with the broker ({classify(exc)}): not starting"
+                ) from None
+            log.info(
+                "reconciled with the broker: %d positions, %d open orders, %d differences",
+                len(engine.portfolio.open_positions()), len(reconciled.open_orders),
+                len(reconciled.differences),
+            )  # fmt: skip
+        else:
+            engine.restore(
+                recovery.portfolio_snapshot, recovery.gateway_session, recovery.next_sequence,
+                recovery.open_orders, recovery.next_order_id, recovery.strategy_positions,
+            )  # fmt: skip
         if recovery.portfolio_snapshot is not None or recovery.gateway_session:
             log.info(
                 "recovered: %d positions, %d open orders, venue session %s from sequence %d",

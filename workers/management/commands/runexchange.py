@@ -23,6 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--feed-port", type=int, help="ITCH port (0: any free port)")
         parser.add_argument("--snapshot-port", type=int, help="snapshot port (0: any free port)")
         parser.add_argument("--metrics-port", type=int, help="metrics port (0: any free port)")
+        parser.add_argument(
+            "--alpaca-port", type=int,
+            help="Alpaca-compatible REST + WebSocket port (0: any free port, -1: not served)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--alpaca-faults", action="store_true",
+            help="serve POST /_sim/faults on the Alpaca API (fault injection for tests)",
+        )  # fmt: skip
         parser.add_argument("--seed", type=int, help="seed of the synthetic flow")
         parser.add_argument("--replay", metavar="LOBSTER_MESSAGE_FILE", help="replay a LOBSTER day")
         parser.add_argument(
@@ -64,6 +72,13 @@ class Command(BaseCommand):
                 config, exchange=dataclasses.replace(config.exchange, seed=options["seed"])
             )
             log.info("seed %d (from the command line)", options["seed"])
+        if options["alpaca_port"] is not None and not -1 <= options["alpaca_port"] <= 65535:
+            raise CommandError("--alpaca-port must be from -1 to 65535")
+        if options["alpaca_faults"]:
+            config = dataclasses.replace(
+                config, exchange=dataclasses.replace(config.exchange, alpaca_faults=True)
+            )
+            log.warning("Alpaca API fault injection is on (POST /_sim/faults)")
         replay = None
         if options["replay"]:
             from trading.exchange.replay_source import ReplayLoadError, load_replay
@@ -109,6 +124,7 @@ class Command(BaseCommand):
                 feed_port=options["feed_port"],
                 snapshot_port=options["snapshot_port"],
                 metrics_port=options["metrics_port"],
+                alpaca_port=self._alpaca_port(options),
             )
         except OSError as exc:
             raise CommandError(f"cannot listen: {exc}") from None
@@ -122,3 +138,10 @@ class Command(BaseCommand):
         await stop.wait()
         log.info("stopping")
         await server.stop()
+
+    @staticmethod
+    def _alpaca_port(options) -> int | None:
+        """A lockstep replay is paced by one engine alone: no Alpaca API unless asked for."""
+        if options["alpaca_port"] is None and options["lockstep"]:
+            return -1
+        return options["alpaca_port"]
