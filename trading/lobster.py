@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import re
+import warnings
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
@@ -211,10 +212,14 @@ def _int_columns(lines: list[str], columns: int, usecols: range, path: Path) -> 
     if any(line.count(",") != columns - 1 for line in lines):
         _check_columns(lines, columns, path)
     try:
-        table = np.loadtxt(
-            lines, delimiter=",", dtype=np.int64, usecols=usecols, comments=None, ndmin=2
-        )
-    except (ValueError, OverflowError):
+        with warnings.catch_warnings():
+            # Before numpy 2.3 a decimal such as "9.5" in an integer column is truncated with
+            # only a DeprecationWarning: it is malformed input here, whatever numpy's version.
+            warnings.simplefilter("error", DeprecationWarning)
+            table = np.loadtxt(
+                lines, delimiter=",", dtype=np.int64, usecols=usecols, comments=None, ndmin=2
+            )
+    except (ValueError, OverflowError, DeprecationWarning):
         raise _locate_bad_int(lines, usecols, path) from None
     if len(table) != len(lines):
         _check_columns(lines, columns, path)
