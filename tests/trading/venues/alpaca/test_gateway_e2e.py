@@ -135,14 +135,14 @@ def test_a_429_is_survived_with_the_right_state_and_no_duplicate_order(
         gateway.send_enter(1, buy(10, price=PRICE - 10_000))
         (rejected,) = answers_until(gateway, lambda e: e)
     assert type(rejected.message) is ouch.Rejected
-    assert gateway.state == GatewayState.RATE_LIMITED
+    eventually(lambda: gateway.state == GatewayState.RATE_LIMITED, what="the rate-limited state")
     assert "rate limited by the broker: pausing requests for 1.0 s" in caplog.text
     sent = time.monotonic()
     gateway.send_enter(2, buy(10, price=PRICE - 10_000))
     (accepted,) = answers_until(gateway, lambda e: e)
     assert type(accepted.message) is ouch.Accepted
     assert time.monotonic() - sent > 0.5  # it waited out the Retry-After
-    assert gateway.state == GatewayState.READY
+    eventually(lambda: gateway.state == GatewayState.READY, what="the gateway ready again")
     assert broker_orders(broker, "desk-1") == []
     assert len(broker_orders(broker, "desk-2")) == 1
 
