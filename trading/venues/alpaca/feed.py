@@ -28,8 +28,8 @@ from trading.engine.feed_handler import FeedStats
 from trading.protocols import itch
 from trading.venues.alpaca import translate as tr
 from trading.venues.alpaca.settings import AlpacaSettings, websocket_params
+from trading.venues.alpaca.stream_control import STOP_TIMEOUT_S, stop_stream
 
-STOP_TIMEOUT_S = 5.0
 _NS_PER_DAY = 86_400 * 1_000_000_000
 
 
@@ -258,18 +258,7 @@ class AlpacaFeed:
         if self._closing:
             return
         self._closing = True
-        stream = self._stream
-        loop = getattr(stream, "_loop", None)
-        if stream is not None and loop is not None and loop.is_running():
-            import asyncio
-
-            for coroutine in (stream.stop_ws(), stream.close()):
-                try:
-                    asyncio.run_coroutine_threadsafe(coroutine, loop).result(STOP_TIMEOUT_S)
-                except Exception as exc:  # a stream already gone is fine
-                    self.log.debug("data stream stop: %s", exc)
-        elif stream is not None:
-            stream._stop_stream_queue.put_nowait({"should_stop": True})
+        stop_stream(self._stream, self.log, "data stream")
         if self._thread is not None:
             self._thread.join(STOP_TIMEOUT_S)
         self._up = False

@@ -41,6 +41,7 @@ from trading.venues.alpaca import translate as tr
 from trading.venues.alpaca.errors import BrokerError, ErrorKind, classify
 from trading.venues.alpaca.rate_limit import TokenBucket
 from trading.venues.alpaca.settings import AlpacaSettings, websocket_params
+from trading.venues.alpaca.stream_control import STOP_TIMEOUT_S, stop_stream
 
 _ACK_EVENTS = frozenset({"new", "accepted", "pending_new", "accepted_for_bidding"})
 _FILL_EVENTS = frozenset({"fill", "partial_fill"})
@@ -50,7 +51,6 @@ _OPEN_STATUSES = frozenset(
      "pending_cancel", "pending_replace", "held", "calculated", "stopped", "suspended"}
 )  # fmt: skip
 _CANCELLED_STATUSES = frozenset({"canceled", "expired", "done_for_day"})
-STOP_TIMEOUT_S = 5.0
 # Finished orders are kept for late broker messages (a fill racing a cancel) up to this many;
 # beyond it the oldest finished ones are forgotten, so a long session's memory stays flat.
 RETAINED_FINISHED = 10_000
@@ -328,18 +328,7 @@ class AlpacaGateway:
         self.state = GatewayState.CLOSED
         with self._jobs_ready:
             self._jobs_ready.notify_all()
-        stream = self._stream
-        loop = getattr(stream, "_loop", None)
-        if stream is not None and loop is not None and loop.is_running():
-            import asyncio
-
-            for coroutine in (stream.stop_ws(), stream.close()):
-                try:
-                    asyncio.run_coroutine_threadsafe(coroutine, loop).result(STOP_TIMEOUT_S)
-                except Exception as exc:  # a stream already gone is fine
-                    self.log.debug("trade stream stop: %s", exc)
-        elif stream is not None:
-            stream._stop_stream_queue.put_nowait({"should_stop": True})
+        stop_stream(self._stream, self.log, "trade stream")
         for thread in self._threads:
             thread.join(STOP_TIMEOUT_S)
         self._stream_up = False
@@ -602,13 +591,19 @@ class AlpacaGateway:
         order, error = self._call(
             f"submit {track.client_id}", lambda: self.client.submit_order(job.request)
         )
+        self._settle_new_order(track, order, error, cancel_pending=True)
+
+    def _settle_new_order(
+        self, track: Any, order: Any, error: Any, *, cancel_pending: bool
+    ) -> None:
+        """The outcome of a call that creates an order (submit, replace): applied, looked up
+        when the outcome is unknown (the order may exist: never send it again), or rejected."""
         if error is None:
             self.apply_order(track, order)
-            if track.cancel_wanted and not track.done:
+            if cancel_pending and track.cancel_wanted and not track.done:
                 self._schedule("cancel", track.order_id)
             return
         if error.uncertain:
-            # The order may exist: find out, never send it again.
             with self._lock:
                 track.unresolved = True
             self._schedule("resolve", track.order_id, delay_s=self._resolve_backoff_s[0])
@@ -680,16 +675,7 @@ class AlpacaGateway:
             f"replace {old.client_id}",
             lambda: self.client.replace_order_by_id(old.broker_id, job.request),
         )
-        if error is None:
-            self.apply_order(track, order)
-            return
-        if error.uncertain:
-            with self._lock:
-                track.unresolved = True
-            self._schedule("resolve", track.order_id, delay_s=self._resolve_backoff_s[0])
-            return
-        with self._lock:
-            self._reject(track, str(error))
+        self._settle_new_order(track, order, error, cancel_pending=False)
 
     def _do_refresh(self, job: _Job) -> None:
         track = self.orders.get(job.order_id)
