@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import close_old_connections
 from django.utils import timezone
 
 from lab.models import ResearchRun, RunKind, RunStatus
@@ -97,7 +96,6 @@ def execute(run_id: int, *, echo: ProgressFn | None = None) -> ResearchRun:
     """Run a stored run to its end, recording the outcome; never raises for the job's errors."""
     from lab import jobs
 
-    close_old_connections()
     run = ResearchRun.objects.get(pk=run_id)
     if run.finished:
         return run
