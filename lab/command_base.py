@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import json
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from lab.models import ResearchRun, RunStatus
 from lab.runner import ParamsError, ProgressFn, create_run, execute
 
 
-class ResearchCommand(BaseCommand):
+class ResearchCommand(BaseCommand, metaclass=abc.ABCMeta):
     """A command that stores a run of `kind`, runs it (or queues it) and prints the outcome."""
 
     kind = ""
@@ -30,11 +31,13 @@ class ResearchCommand(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    @abc.abstractmethod
     def add_run_arguments(self, parser) -> None:
-        raise NotImplementedError
+        """The command's own arguments (those of the run it stores)."""
 
+    @abc.abstractmethod
     def params_from(self, options: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """The run's parameters from the parsed options (checked afterwards by the job)."""
 
     def handle(self, *args, **options):
         try:
